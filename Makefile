@@ -1,0 +1,62 @@
+# vaesweep: `make help` lists every target.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+DATASET ?= mnist
+BUDGET ?= quick
+TUNER ?= hyperband
+SWEEP_ARGS ?=
+HOST ?= 127.0.0.1
+PORT ?= 5000
+# Use the shared offline copy of the datasets when one sits beside the project.
+export VAE_DATA_DIR ?= $(if $(wildcard ../shared/datasets),$(abspath ../shared/datasets),)
+export TF_CPP_MIN_LOG_LEVEL ?= 2
+
+.DEFAULT_GOAL := help
+.PHONY: help install test lint sweep train report ui server bench clean
+
+help: ## List the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found; install Python 3.11 or run make PYTHON=/path/to/python3.11" >&2; exit 2; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+install: $(STAMP) ## Create .venv and install vaesweep with its dependencies
+
+test: $(STAMP) ## Run the test suite
+	$(BIN)/python -m pytest -q
+
+lint: $(STAMP) ## Check the code with ruff
+	$(BIN)/ruff check vae sweeps reports tests benchmarks
+
+sweep: $(STAMP) ## Run a sweep: make sweep DATASET=mnist BUDGET=quick TUNER=hyperband
+	$(BIN)/vaesweep sweep --dataset $(DATASET) --budget $(BUDGET) --tuner $(TUNER) $(SWEEP_ARGS)
+
+train: $(STAMP) ## Train one tracked model: make train DATASET=mnist ARGS="--model conv --epochs 5"
+	$(BIN)/vaesweep train --dataset $(DATASET) $(ARGS)
+
+report: $(STAMP) ## Write reports/$(DATASET).html for the latest sweep of DATASET
+	$(BIN)/vaesweep report --dataset $(DATASET)
+
+ui: $(STAMP) ## Open the MLflow UI on the project's store (127.0.0.1:$(PORT))
+	@mkdir -p mlruns
+	$(BIN)/mlflow ui --backend-store-uri sqlite:///$(CURDIR)/mlruns/mlflow.db --default-artifact-root $(CURDIR)/mlruns/artifacts --host 127.0.0.1 --port $(PORT)
+
+server: $(STAMP) ## Start an MLflow tracking server for several workers (HOST, PORT, BACKEND)
+	@mkdir -p mlruns
+	$(BIN)/vaesweep server --host $(HOST) --port $(PORT) $(if $(BACKEND),--backend-store-uri $(BACKEND),)
+
+bench: $(STAMP) ## Print the benchmarks' figures (throughput, sweep overhead)
+	$(BIN)/python benchmarks/throughput.py
+	$(BIN)/python benchmarks/sweep_overhead.py
+
+clean: ## Remove the virtualenv, caches and tuner state (keeps mlruns/)
+	rm -rf $(VENV) .pytest_cache .ruff_cache sweeps/runs
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +

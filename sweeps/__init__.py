@@ -1,0 +1,1 @@
+"""Search spaces, Keras Tuner orchestration and MLflow tracking of vaesweep."""

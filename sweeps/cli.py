@@ -1,0 +1,126 @@
+"""The ``vaesweep`` command: train, sweep, report, server.
+
+User mistakes end as one line on stderr and exit code 2; an interrupt as exit code 130.
+"""
+
+import argparse
+import logging
+import os
+import sys
+
+from vae.errors import ConfigError, VaeError
+
+EXIT_USER_ERROR = 2
+EXIT_INTERRUPTED = 130
+
+
+class ArgumentParser(argparse.ArgumentParser):
+    """argparse that raises instead of printing usage and exiting, so errors stay one line."""
+
+    def error(self, message):
+        raise ConfigError(f"{message}; see 'vaesweep {self.prog.split()[-1]} --help'")
+
+
+def positive_int(text):
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text}")
+    return value
+
+
+def add_common(parser):
+    parser.add_argument("--dataset", default="mnist", help="mnist, fashion_mnist, celeba or dsprites")
+    parser.add_argument("--data-dir", help="folder holding <dataset>/ files (default $VAE_DATA_DIR)")
+    parser.add_argument("--subset", type=int, help="use only N training images (and N/4 for val/test)")
+    parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    parser.add_argument("--tracking-uri", help="MLflow store (default $MLFLOW_TRACKING_URI or sqlite:///mlruns/mlflow.db)")
+
+
+def build_parser():
+    parser = ArgumentParser(prog="vaesweep", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=ArgumentParser)
+
+    train = sub.add_parser("train", help="train one configuration as one MLflow run")
+    add_common(train)
+    train.add_argument("--model", default="conv", help="model family (mlp, conv, beta, ...)")
+    train.add_argument("--latent-dim", type=int, default=16)
+    train.add_argument("--beta", type=float, default=None, help="weight of the KL term (family default)")
+    train.add_argument("--depth", type=int, default=None, help="hidden blocks (conv: 2-4)")
+    train.add_argument("--learning-rate", type=float, default=1e-3)
+    train.add_argument("--batch-size", type=int, default=64)
+    train.add_argument("--epochs", type=int, default=10)
+    train.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
+                       help="an extra hyperparameter of the family (e.g. mmd_weight=10)")
+
+    sweep = sub.add_parser("sweep", help="run a Keras Tuner sweep tracked in MLflow")
+    add_common(sweep)
+    sweep.add_argument("--config", help="search space YAML (default sweeps/<dataset>.yaml)")
+    sweep.add_argument("--tuner", choices=["hyperband", "bayesian", "random"], default=None)
+    sweep.add_argument("--budget", choices=["smoke", "quick", "full"], default="quick")
+    sweep.add_argument("--max-trials", type=positive_int)
+    sweep.add_argument("--name", help="sweep name (default <dataset>-<tuner>-<budget>)")
+    sweep.add_argument("--resume", action="store_true", help="continue the named sweep")
+    sweep.add_argument("--workers", type=positive_int, help="run N worker processes and a chief on this machine")
+    sweep.add_argument("--chief", metavar="HOST:PORT", help="join a sweep whose chief runs at HOST:PORT")
+    sweep.add_argument("--worker-id", help="this worker's name when joining a chief")
+
+    report = sub.add_parser("report", help="write the HTML report of a sweep")
+    report.add_argument("--dataset", default="mnist")
+    report.add_argument("--sweep", help="sweep name or parent run id (default: the latest sweep)")
+    report.add_argument("--out", help="output file (default reports/<dataset>.html)")
+    report.add_argument("--tracking-uri")
+
+    server = sub.add_parser("server", help="start an MLflow tracking server for several workers")
+    server.add_argument("--host", default="127.0.0.1")
+    server.add_argument("--port", type=int, default=5000)
+    server.add_argument("--backend-store-uri", help="SQLAlchemy URI (default sqlite:///mlruns/mlflow.db)")
+    return parser
+
+
+def parse_params(pairs):
+    params = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise ConfigError(f"--param expects KEY=VALUE, got '{pair}'")
+        try:
+            params[key] = float(value) if any(c in value for c in ".e") else int(value)
+        except ValueError:
+            params[key] = value
+    return params
+
+
+def main(argv=None) -> int:
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
+    for noisy in ("mlflow", "alembic", "absl", "tensorflow", "urllib3"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    try:
+        args = build_parser().parse_args(argv)
+        if args.command == "train":
+            from sweeps.train import train
+
+            train(args, parse_params(args.param))
+        elif args.command == "sweep":
+            from sweeps.orchestrator import sweep_command
+
+            return sweep_command(args)
+        elif args.command == "report":
+            from reports.cli import report_command
+
+            return report_command(args)
+        elif args.command == "server":
+            from sweeps.server import server_command
+
+            return server_command(args)
+        return 0
+    except VaeError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    except KeyboardInterrupt:
+        print("interrupted: finished work is kept in the MLflow store", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+if __name__ == "__main__":
+    sys.exit(main())

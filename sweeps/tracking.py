@@ -1,0 +1,113 @@
+"""Everything vaesweep writes to MLflow goes through here (explicit run ids, no global
+active run, so nested trial runs and resumed sweeps never log into the wrong run)."""
+
+import io
+import platform
+import tempfile
+from pathlib import Path
+
+import mlflow
+import numpy as np
+from mlflow.entities import Metric, Param, RunTag
+from mlflow.tracking import MlflowClient
+from PIL import Image
+
+from vae import config
+
+TAG_ROLE = "vaesweep.role"  # "train" | "sweep" | "trial"
+TAG_SWEEP = "vaesweep.sweep"
+TAG_PARENT = "mlflow.parentRunId"
+MAX_BATCH = 900  # MLflow accepts up to 1000 metrics per log_batch call
+
+
+def connect(tracking_uri: str | None = None) -> MlflowClient:
+    """A client on ``tracking_uri`` (default: the embedded SQLite store under ./mlruns)."""
+    uri = tracking_uri or config.default_tracking_uri()
+    if uri.startswith("sqlite:///"):
+        Path(uri.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    mlflow.set_tracking_uri(uri)
+    return MlflowClient(tracking_uri=uri)
+
+
+def experiment_id(client: MlflowClient, name: str) -> str:
+    """The id of experiment ``name``, created on first use.
+
+    With the embedded SQLite store the artifacts go beside the database (``mlruns/artifacts``)
+    whatever the working directory; a tracking server chooses its own artifact location.
+    """
+    experiment = client.get_experiment_by_name(name)
+    if experiment is not None:
+        return experiment.experiment_id
+    location = None
+    uri = client.tracking_uri
+    if uri.startswith("sqlite:///"):
+        location = (Path(uri.removeprefix("sqlite:///")).parent / "artifacts").resolve().as_uri()
+    return client.create_experiment(name, artifact_location=location)
+
+
+def versions() -> dict[str, str]:
+    """Versions of the libraries that shape a result."""
+    import keras
+    import keras_tuner
+    import sklearn
+    import tensorflow as tf
+
+    return {
+        "python": platform.python_version(),
+        "keras": keras.__version__,
+        "keras_backend": keras.backend.backend(),
+        "tensorflow": tf.__version__,
+        "keras_tuner": keras_tuner.__version__,
+        "mlflow": mlflow.__version__,
+        "numpy": np.__version__,
+        "scikit_learn": sklearn.__version__,
+    }
+
+
+def log_params(client: MlflowClient, run_id: str, params: dict) -> None:
+    """Log params (values as strings) in one call."""
+    client.log_batch(run_id, params=[Param(k, str(v)) for k, v in params.items()])
+
+
+def set_tags(client: MlflowClient, run_id: str, tags: dict) -> None:
+    client.log_batch(run_id, tags=[RunTag(k, str(v)) for k, v in tags.items()])
+
+
+def log_metrics(client: MlflowClient, run_id: str, metrics: dict, step: int = 0) -> None:
+    """Log many metrics at one step in as few calls as MLflow allows (one per 900)."""
+    import time
+
+    now = int(time.time() * 1000)
+    items = [Metric(k, float(v), now, step) for k, v in metrics.items()]
+    for start in range(0, len(items), MAX_BATCH):
+        client.log_batch(run_id, metrics=items[start : start + MAX_BATCH])
+
+
+def log_image(client: MlflowClient, run_id: str, image: np.ndarray, path: str) -> None:
+    """Log a uint8 image array as a PNG artifact at ``path`` (e.g. ``images/samples.png``)."""
+    buffer = io.BytesIO()
+    Image.fromarray(image).save(buffer, format="PNG")
+    with tempfile.TemporaryDirectory() as tmp:
+        file = Path(tmp) / Path(path).name
+        file.write_bytes(buffer.getvalue())
+        client.log_artifact(run_id, str(file), artifact_path=str(Path(path).parent))
+
+
+def log_text(client: MlflowClient, run_id: str, text: str, path: str) -> None:
+    client.log_text(run_id, text, path)
+
+
+def log_model(client: MlflowClient, run_id: str, model) -> None:
+    """Save the trained Keras model as ``model/model.keras``."""
+    with tempfile.TemporaryDirectory() as tmp:
+        file = Path(tmp) / "model.keras"
+        model.save(file)
+        client.log_artifact(run_id, str(file), artifact_path="model")
+
+
+def run_url_hint(client: MlflowClient, run_id: str) -> str:
+    """Where a user finds a run: the store and the command that opens the UI on it."""
+    uri = client.tracking_uri
+    if uri.startswith("http"):
+        return f"{uri}/#/experiments/{client.get_run(run_id).info.experiment_id}/runs/{run_id}"
+    return f"run {run_id} in {uri} (open it with: make ui)"

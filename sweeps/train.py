@@ -1,0 +1,94 @@
+"""`vaesweep train`: one configuration, one MLflow run (experiment ``vae-<dataset>``)."""
+
+import logging
+import sys
+import time
+
+from vae.errors import ConfigError, SweepError
+
+log = logging.getLogger("vaesweep")
+
+
+def check_training_args(args) -> None:
+    """Reject impossible values before any data is read or any run is created."""
+    if args.learning_rate is None or not args.learning_rate > 0:
+        raise ConfigError(f"learning rate must be positive, got {args.learning_rate}; pass e.g. --learning-rate 1e-3")
+    if args.batch_size < 1:
+        raise ConfigError(f"batch size must be at least 1, got {args.batch_size}")
+    if args.epochs < 1:
+        raise ConfigError(f"epochs must be at least 1, got {args.epochs}")
+    if args.latent_dim < 1:
+        raise ConfigError(f"latent dimension must be at least 1, got {args.latent_dim}; pass --latent-dim 2 or more")
+    if args.beta is not None and not args.beta >= 0:
+        raise ConfigError(f"beta must be 0 or more, got {args.beta}; pass e.g. --beta 1")
+
+
+def train(args, extra_params: dict) -> dict:
+    """Train and track one model; returns the final test metrics."""
+    check_training_args(args)
+    from sweeps import tracking
+    from sweeps.training import (TrialGuard, compile_model, final_logs, finish_tracked,
+                                 fit_tracked)
+    from vae.data import load_dataset
+    from vae.models import build_model
+    import keras
+
+    keras.utils.set_random_seed(args.seed)
+    dataset = load_dataset(args.dataset, data_dir=args.data_dir, subset=args.subset, seed=args.seed)
+    for note in dataset.notes:
+        log.info(note)
+    model = build_model(args.model, dataset.image_shape, dataset.likelihood, latent_dim=args.latent_dim,
+                        beta=args.beta, depth=args.depth, seed=args.seed, **extra_params, **model_context(args.model, dataset))
+    compile_model(model, args.learning_rate)
+
+    client = tracking.connect(args.tracking_uri)
+    experiment = tracking.experiment_id(client, f"vae-{args.dataset}")
+    run = client.create_run(experiment, run_name=f"{args.model}-z{args.latent_dim}-b{model.beta:g}",
+                            tags={tracking.TAG_ROLE: "train"})
+    run_id = run.info.run_id
+    params = {
+        "dataset": args.dataset, "model": args.model, "latent_dim": args.latent_dim, "beta": model.beta,
+        "learning_rate": args.learning_rate, "batch_size": args.batch_size, "depth": model.depth,
+        "epochs": args.epochs, "seed": args.seed, "subset": args.subset, "likelihood": dataset.likelihood,
+        "n_train": len(dataset.x_train), **extra_params,
+    }
+    tracking.log_params(client, run_id, {**params, **{f"version_{k}": v for k, v in tracking.versions().items()}})
+    tracking.log_text(client, run_id, "\n".join(dataset.notes), "data_notes.txt")
+    log.info(f"training {args.model} on {args.dataset}: {len(dataset.x_train)} images, {args.epochs} epochs")
+    start, status = time.monotonic(), "FAILED"
+    try:
+        guard = TrialGuard(collapse_kl=None)
+        history = fit_tracked(model, dataset, client, run_id, epochs=args.epochs, batch_size=args.batch_size,
+                              guard=guard)
+        if guard.failure:
+            tracking.set_tags(client, run_id, {"failure_reason": guard.failure})
+            raise SweepError(f"training failed: {guard.failure}; try a smaller --learning-rate or --beta "
+                             f"({tracking.run_url_hint(client, run_id)})")
+        result = finish_tracked(model, dataset, client, run_id, seed=args.seed)
+        if result["active_units"] == 0:
+            warning = "posterior collapse: no active latent unit; lower --beta or train longer"
+            tracking.set_tags(client, run_id, {"warning": warning})
+            log.warning(f"warning: {warning}")
+        status = "FINISHED"
+    except KeyboardInterrupt:
+        status = "KILLED"
+        raise
+    finally:
+        client.set_terminated(run_id, status)
+    last = final_logs(history)
+    print(
+        f"done in {time.monotonic() - start:.0f}s: val_loss {last.get('val_loss', float('nan')):.2f}  "
+        f"val_elbo {last.get('val_elbo', float('nan')):.2f}  test_elbo {result['test_elbo']:.2f}  "
+        f"active_units {result['active_units']}/{args.latent_dim}\n{tracking.run_url_hint(client, run_id)}",
+        file=sys.stdout,
+    )
+    return result
+
+
+def model_context(family: str, dataset) -> dict:
+    """What a family needs to know of the data beyond its shape (the number of classes of a
+    conditional model)."""
+    from vae.models import MODELS
+
+    needs = getattr(MODELS.get(family), "needs", ())
+    return {key: getattr(dataset, key) for key in needs}

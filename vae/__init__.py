@@ -1,0 +1,1 @@
+"""vaesweep's library: datasets, VAE model families, losses and metrics (no MLflow here)."""

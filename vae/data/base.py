@@ -1,0 +1,97 @@
+"""The one small interface every dataset module implements."""
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import numpy as np
+
+
+class GroundTruthData(Protocol):
+    """A sampler of observations from known factors (disentanglement_lib's interface)."""
+
+    @property
+    def num_factors(self) -> int: ...
+
+    @property
+    def factors_num_values(self) -> list[int]: ...
+
+    @property
+    def observation_shape(self) -> tuple[int, int, int]: ...
+
+    def sample_factors(self, num: int, random_state: np.random.RandomState) -> np.ndarray: ...
+
+    def sample_observations_from_factors(
+        self, factors: np.ndarray, random_state: np.random.RandomState
+    ) -> np.ndarray: ...
+
+
+@dataclass
+class Dataset:
+    """Train / validation / test images ready for Keras, with labels or factors.
+
+    Images are float32 in [0, 1] with shape ``(n, height, width, channels)``. ``y_*`` hold
+    integer class labels ``(n,)`` or integer factor classes ``(n, k)``; ``factor_names``
+    names the columns (one name for a label).
+
+    Attributes:
+        likelihood: ``"bernoulli"`` for binary images, ``"gaussian"`` for continuous ones.
+        ground_truth: a sampler for the disentanglement metrics that need one, else None.
+        notes: what the loader decided that a user should know (shown in the log).
+    """
+
+    name: str
+    x_train: np.ndarray
+    x_val: np.ndarray
+    x_test: np.ndarray
+    y_train: np.ndarray | None
+    y_val: np.ndarray | None
+    y_test: np.ndarray | None
+    likelihood: str
+    factor_names: list[str] = field(default_factory=list)
+    ground_truth: GroundTruthData | None = None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def image_shape(self) -> tuple[int, int, int]:
+        return tuple(self.x_train.shape[1:])
+
+    @property
+    def num_classes(self) -> int | None:
+        """Number of classes of a single-label dataset (for conditional models), else None."""
+        if self.y_train is None or self.y_train.ndim != 1:
+            return None
+        return int(max(self.y_train.max(), self.y_val.max(), self.y_test.max())) + 1
+
+
+def split_arrays(x, y, fractions=(0.8, 0.1, 0.1), seed=0):
+    """Shuffle ``x`` (and ``y``) with a fixed seed and cut them into train/val/test."""
+    order = np.random.default_rng(seed).permutation(len(x))
+    n_train = int(round(fractions[0] * len(x)))
+    n_val = int(round(fractions[1] * len(x)))
+    cuts = (order[:n_train], order[n_train : n_train + n_val], order[n_train + n_val :])
+    return [(x[idx], None if y is None else y[idx]) for idx in cuts]
+
+
+def take_subset(dataset: Dataset, subset: int | None) -> Dataset:
+    """Keep ``subset`` training images and a quarter as many (at least 64) for val and test."""
+    if subset is None:
+        return dataset
+    n_eval = max(subset // 4, 64)
+
+    def cut(a, n):
+        return None if a is None else a[:n]
+
+    dataset.x_train, dataset.y_train = dataset.x_train[:subset], cut(dataset.y_train, subset)
+    dataset.x_val, dataset.y_val = dataset.x_val[:n_eval], cut(dataset.y_val, n_eval)
+    dataset.x_test, dataset.y_test = dataset.x_test[:n_eval], cut(dataset.y_test, n_eval)
+    dataset.notes.append(
+        f"subset: {len(dataset.x_train)} train / {len(dataset.x_val)} val / "
+        f"{len(dataset.x_test)} test images"
+    )
+    return dataset
+
+
+def binarize(x: np.ndarray, seed: int = 0) -> np.ndarray:
+    """Stochastic binarization with a fixed seed (the usual 'statically binarized' data)."""
+    rng = np.random.default_rng(seed)
+    return (rng.random(x.shape, dtype=np.float32) < x).astype(np.float32)

@@ -1,0 +1,44 @@
+"""Model families behind one registry: ``build_model(family, ...)``."""
+
+from vae.errors import ConfigError
+from vae.models.base import LIKELIHOODS, VAE
+from vae.models.beta import BetaVAE
+from vae.models.conv import ConvVAE
+from vae.models.mlp import MLPVAE
+
+MODELS: dict[str, type[VAE]] = {
+    "mlp": MLPVAE,
+    "conv": ConvVAE,
+    "beta": BetaVAE,
+}
+
+
+def build_model(family, image_shape, likelihood, latent_dim, beta=None, depth=None, seed=None, **extra) -> VAE:
+    """Check the hyperparameters, build a model and call it once so its weights exist.
+
+    Calling it once matters: an unbuilt Keras 3 model cannot save or reload weights, which
+    keras-tuner needs (keras-tuner#933).
+
+    Raises:
+        ConfigError: unknown family or an impossible hyperparameter.
+    """
+    if family not in MODELS:
+        raise ConfigError(f"unknown model '{family}'; choose one of {', '.join(MODELS)}")
+    cls = MODELS[family]
+    if int(latent_dim) < 1:
+        raise ConfigError(f"latent dimension must be at least 1, got {latent_dim}; pass --latent-dim 2 or more")
+    if beta is not None and not float(beta) >= 0:
+        raise ConfigError(f"beta must be 0 or more, got {beta}; pass e.g. --beta 1")
+    lo, hi = cls.depth_range
+    depth = lo if depth is None else int(depth)
+    if not lo <= depth <= hi:
+        raise ConfigError(f"depth {depth} is out of range for model '{family}'; use {lo} to {hi}")
+    if likelihood not in LIKELIHOODS:
+        raise ConfigError(f"unknown likelihood '{likelihood}'; choose one of {', '.join(LIKELIHOODS)}")
+    model = cls(image_shape=image_shape, latent_dim=latent_dim, likelihood=likelihood,
+                beta=beta, depth=depth, seed=seed, **extra)
+    model(model.dummy_inputs(), training=False)
+    return model
+
+
+__all__ = ["MODELS", "VAE", "build_model"]
