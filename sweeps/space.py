@@ -1,0 +1,280 @@
+"""Search spaces: one YAML file per dataset, checked before any training starts.
+
+A file names the model families (each with its own extra hyperparameters), the shared
+hyperparameters, the objective, the tuner and the budgets::
+
+    dataset: mnist
+    tuner: hyperband
+    objective: {name: val_loss, direction: min}
+    models:
+      conv: {}
+      beta: {beta: [0.1, 1, 4, 10]}
+    hyperparameters:
+      latent_dim: {min: 2, max: 20, step: 2}
+      learning_rate: [1.0e-4, 1.0e-3, 1.0e-2]
+      batch_size: [32, 64, 128]
+      depth: [2, 3, 4]
+    budgets:
+      smoke: {max_trials: 2, epochs: 1, subset: 256}
+
+A hyperparameter is a list of choices or a ``{min, max, step}`` range (``sampling: log``
+for a log-uniform float range).
+"""
+
+import inspect
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from vae.data import DATASETS
+from vae.errors import ConfigError
+
+SPACE_DIR = Path(__file__).parent
+TUNERS = ("hyperband", "bayesian", "random")
+BUDGETS = ("smoke", "quick", "full")
+SHARED = ("latent_dim", "learning_rate", "batch_size", "depth")
+TOP_KEYS = {"dataset", "description", "tuner", "objective", "models", "hyperparameters", "budgets", "failure"}
+BUDGET_KEYS = {"max_trials", "epochs", "subset", "hyperband_factor"}
+FAILURE_KEYS = {"collapse_kl", "collapse_after"}
+STANDARD_LOGS = ("loss", "reconstruction_loss", "kl_loss", "elbo")
+# name -> (lowest allowed value, whether the value must be an integer)
+LIMITS = {"latent_dim": (1, True), "batch_size": (1, True), "depth": (1, True), "learning_rate": (0.0, False),
+          "beta": (0.0, False)}
+
+
+@dataclass
+class Param:
+    """One hyperparameter: a list of choices or a numeric range."""
+
+    name: str
+    choices: list | None = None
+    min: float | None = None
+    max: float | None = None
+    step: float | None = None
+    sampling: str = "linear"
+
+    def values_span(self):
+        return (min(self.choices), max(self.choices)) if self.choices else (self.min, self.max)
+
+    def to_dict(self):
+        if self.choices is not None:
+            return list(self.choices)
+        spec = {"min": self.min, "max": self.max}
+        if self.step is not None:
+            spec["step"] = self.step
+        if self.sampling != "linear":
+            spec["sampling"] = self.sampling
+        return spec
+
+
+@dataclass
+class Budget:
+    max_trials: int
+    epochs: int
+    subset: int | None = None
+    hyperband_factor: int = 3
+
+
+@dataclass
+class SearchSpace:
+    """A checked search space; ``source`` names the file it came from."""
+
+    dataset: str
+    source: str
+    tuner: str
+    objective: str
+    direction: str
+    models: dict[str, dict[str, Param]]
+    shared: dict[str, Param]
+    budgets: dict[str, Budget]
+    collapse_kl: float = 0.01
+    collapse_after: int = 2
+    raw: dict = field(default_factory=dict)
+
+    def family_params(self) -> dict[str, list[str]]:
+        """Each family-specific hyperparameter name -> the families that use it."""
+        owners: dict[str, list[str]] = {}
+        for family, params in self.models.items():
+            for name in params:
+                owners.setdefault(name, []).append(family)
+        return owners
+
+    def to_yaml(self) -> str:
+        """The fully resolved search space (what a sweep records as an artifact)."""
+        resolved = {
+            "dataset": self.dataset,
+            "tuner": self.tuner,
+            "objective": {"name": self.objective, "direction": self.direction},
+            "models": {f: {n: p.to_dict() for n, p in ps.items()} for f, ps in self.models.items()},
+            "hyperparameters": {n: p.to_dict() for n, p in self.shared.items()},
+            "budgets": {b: vars(v) for b, v in self.budgets.items()},
+            "failure": {"collapse_kl": self.collapse_kl, "collapse_after": self.collapse_after},
+        }
+        return yaml.safe_dump(resolved, sort_keys=False)
+
+
+def default_path(dataset: str) -> Path:
+    return SPACE_DIR / f"{dataset}.yaml"
+
+
+def load_space(dataset: str, path: str | Path | None = None) -> SearchSpace:
+    """Read and check a search space file (default ``sweeps/<dataset>.yaml``).
+
+    Raises:
+        ConfigError: naming the file, the key and the fix.
+    """
+    if dataset not in DATASETS:
+        raise ConfigError(f"unknown dataset '{dataset}'; choose one of {', '.join(DATASETS)}")
+    path = Path(path) if path else default_path(dataset)
+    if not path.is_file():
+        raise ConfigError(f"{path}: search space file not found; pass --config with an existing YAML file")
+    try:
+        raw = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark else ""
+        raise ConfigError(f"{path}: not valid YAML{where} ({getattr(exc, 'problem', exc)}); fix the syntax") from None
+    return parse_space(raw, dataset, str(path))
+
+
+def parse_space(raw, dataset: str, source: str) -> SearchSpace:
+    """Check a parsed YAML mapping and build the SearchSpace (see the module docstring)."""
+    from vae.models import MODELS
+
+    def fail(key, problem):
+        raise ConfigError(f"{source}: '{key}' {problem}")
+
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{source}: expected a mapping of keys (dataset, models, hyperparameters, ...)")
+    unknown = set(raw) - TOP_KEYS
+    if unknown:
+        fail(sorted(unknown)[0], f"is not a known key; use only {', '.join(sorted(TOP_KEYS))}")
+    if raw.get("dataset", dataset) != dataset:
+        fail("dataset", f"is '{raw['dataset']}' but the sweep is for '{dataset}'; use the file for {dataset}")
+    tuner = raw.get("tuner", "hyperband")
+    if tuner not in TUNERS:
+        fail("tuner", f"is '{tuner}'; choose one of {', '.join(TUNERS)}")
+
+    models_raw = raw.get("models")
+    if not isinstance(models_raw, dict) or not models_raw:
+        fail("models", "must map at least one model family to its hyperparameters, e.g. 'conv: {}'")
+    models = {}
+    for family, params in models_raw.items():
+        if family not in MODELS:
+            fail(f"models.{family}", f"is not a model family; choose from {', '.join(MODELS)}")
+        params = params or {}
+        if not isinstance(params, dict):
+            fail(f"models.{family}", "must be a mapping of hyperparameters (or {})")
+        accepted = set(inspect.signature(MODELS[family].__init__).parameters) - {"self", "image_shape", "likelihood", "latent_dim", "depth", "seed", "kwargs"}
+        for name in params:
+            if name not in accepted:
+                fail(f"models.{family}.{name}", f"is not a hyperparameter of '{family}'; it takes {', '.join(sorted(accepted)) or 'none'}")
+        models[family] = {name: parse_param(f"models.{family}.{name}", name, spec, fail) for name, spec in params.items()}
+
+    shared_raw = raw.get("hyperparameters") or {}
+    if not isinstance(shared_raw, dict):
+        fail("hyperparameters", "must be a mapping")
+    for name in shared_raw:
+        if name not in SHARED:
+            hint = " (it belongs under the families that use it, in 'models')" if name == "beta" else ""
+            fail(f"hyperparameters.{name}", f"is not a shared hyperparameter{hint}; use {', '.join(SHARED)}")
+    shared = {name: parse_param(f"hyperparameters.{name}", name, spec, fail) for name, spec in shared_raw.items()}
+    if "depth" in shared:
+        lo, hi = shared["depth"].values_span()
+        for family in models:
+            flo, fhi = MODELS[family].depth_range
+            if lo < flo or hi > fhi:
+                fail("hyperparameters.depth", f"spans {lo}..{hi} but '{family}' takes depth {flo}..{fhi}; narrow the range")
+
+    owners: dict[str, Param] = {}
+    for family, params in models.items():
+        for name, param in params.items():
+            if name in owners and owners[name].to_dict() != param.to_dict():
+                fail(f"models.{family}.{name}", "must list the same values in every family that uses it")
+            owners[name] = param
+
+    objective_raw = raw.get("objective", "val_loss")
+    if isinstance(objective_raw, str):
+        objective_raw = {"name": objective_raw}
+    if not isinstance(objective_raw, dict) or "name" not in objective_raw:
+        fail("objective", "must be a metric name or {name: ..., direction: min|max}")
+    objective = objective_raw["name"]
+    logged = set()
+    for family in models:
+        cls = MODELS[family]
+        names = set(cls.extra_metric_names(cls)) | set(STANDARD_LOGS)
+        logged |= names | {f"val_{n}" for n in names}
+    if objective not in logged:
+        fail("objective", f"names '{objective}', which the models do not log; use one of {', '.join(sorted(logged))}")
+    direction = objective_raw.get("direction", "max" if "elbo" in objective else "min")
+    if direction not in ("min", "max"):
+        fail("objective.direction", f"is '{direction}'; use min or max")
+
+    budgets = {}
+    for name, spec in (raw.get("budgets") or {}).items():
+        if name not in BUDGETS:
+            fail(f"budgets.{name}", f"is not a budget; use {', '.join(BUDGETS)}")
+        if not isinstance(spec, dict) or set(spec) - BUDGET_KEYS or not {"max_trials", "epochs"} <= set(spec):
+            fail(f"budgets.{name}", f"must give max_trials and epochs (and optionally subset, hyperband_factor), got {spec}")
+        for key in ("max_trials", "epochs", "subset"):
+            value = spec.get(key)
+            if value is not None and (not isinstance(value, int) or value < 1):
+                fail(f"budgets.{name}.{key}", f"must be a positive integer, got {value}")
+        budgets[name] = Budget(**spec)
+
+    failure = raw.get("failure") or {}
+    if not isinstance(failure, dict) or set(failure) - FAILURE_KEYS:
+        fail("failure", f"takes only {', '.join(sorted(FAILURE_KEYS))}")
+    return SearchSpace(
+        dataset=dataset, source=source, tuner=tuner, objective=objective, direction=direction,
+        models=models, shared=shared, budgets=budgets,
+        collapse_kl=float(failure.get("collapse_kl", 0.01)), collapse_after=int(failure.get("collapse_after", 2)),
+        raw=raw,
+    )
+
+
+def parse_param(key: str, name: str, spec, fail) -> Param:
+    low, integer = LIMITS.get(name, (None, False))
+
+    def check(value):
+        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+            fail(key, f"has the value {value!r}; use numbers")
+        if integer and int(value) != value:
+            fail(key, f"must be whole numbers, got {value}")
+        if low is not None and (value < low or (low == 0.0 and name == "learning_rate" and value <= 0)):
+            fail(key, f"has the impossible value {value}; it must be {'>' if name == 'learning_rate' else '>='} {low}")
+
+    if isinstance(spec, list):
+        if not spec:
+            fail(key, "is an empty list; give at least one value")
+        for value in spec:
+            check(value)
+        if integer:
+            choices = [int(v) for v in spec]
+        elif any(isinstance(v, float) for v in spec):
+            choices = [float(v) for v in spec]  # keras-tuner wants one type per Choice
+        else:
+            choices = list(spec)
+        return Param(name, choices=choices)
+    if isinstance(spec, int | float) and not isinstance(spec, bool):
+        check(spec)
+        return Param(name, choices=[spec])
+    if isinstance(spec, dict):
+        if set(spec) - {"min", "max", "step", "sampling"} or not {"min", "max"} <= set(spec):
+            fail(key, "a range needs min and max (and optionally step, sampling)")
+        for bound in ("min", "max"):
+            check(spec[bound])
+        if spec["min"] > spec["max"]:
+            fail(key, f"is an impossible range: min {spec['min']} > max {spec['max']}; swap them")
+        sampling = spec.get("sampling", "linear")
+        if sampling not in ("linear", "log"):
+            fail(key, f"sampling '{sampling}' is unknown; use linear or log")
+        if sampling == "log" and spec["min"] <= 0:
+            fail(key, "a log range needs min > 0")
+        step = spec.get("step")
+        if step is not None and (not isinstance(step, int | float) or step <= 0):
+            fail(key, f"step must be positive, got {step}")
+        return Param(name, min=spec["min"], max=spec["max"], step=step, sampling=sampling)
+    fail(key, f"must be a list of values or a {{min, max}} range, got {spec!r}")
