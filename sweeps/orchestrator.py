@@ -6,25 +6,35 @@ Ctrl-C or a killed process without re-running a finished trial.
 """
 
 import hashlib
-import logging
 import signal
 import sys
 import time
-from pathlib import Path
 
 import keras
 import keras_tuner as kt
+from keras_tuner.src import config as kt_config
 
 from sweeps import tracking
+from sweeps.console import say
+from sweeps.evaluation import SETTINGS
 from sweeps.space import SearchSpace, load_space
-from sweeps.training import TrialGuard, compile_model, finish_tracked, fit_tracked, format_seconds
+from sweeps.training import (
+    TrialGuard,
+    compile_model,
+    finish_tracked,
+    fit_tracked,
+    format_seconds,
+    log_trial_metrics,
+)
 from vae import config
 from vae.data import load_dataset
 from vae.errors import ConfigError, SweepError
 from vae.models import build_model
 
-log = logging.getLogger("vaesweep")
 TUNER_DIR = "tuner"
+# keras-tuner prints every failed trial's traceback when DEBUG is on (its default); a failed
+# trial is a result here, reported in one line and recorded in MLflow with its reason.
+kt_config.DEBUG = False
 
 
 class VAEHyperModel(kt.HyperModel):
@@ -96,7 +106,7 @@ class TrackedTuner:
         client, hypermodel = sweep.client, self.hypermodel
         done = sweep.finished_run_for(trial.trial_id)
         if done is not None:  # finished in MLflow, killed before the tuner saved it
-            log.info(f"trial {trial.trial_id} already finished in run {done.info.run_id}; not re-running it")
+            say(f"trial {trial.trial_id} already finished in run {done.info.run_id}; not re-running it")
             return {k: v for k, v in done.data.metrics.items()}
         values = dict(trial.hyperparameters.values)
         run = client.create_run(
@@ -119,6 +129,7 @@ class TrackedTuner:
                 raise kt.errors.FailedTrialError(reason)
             tracking.log_metrics(client, run_id, {f"best_{sweep.space.objective}": best_of(result, sweep.space)})
             finish_tracked(hypermodel.last_model, sweep.dataset, client, run_id, seed=sweep.seed)
+            log_trial_metrics(hypermodel.last_model, sweep.dataset, client, run_id, sweep.metric_settings, sweep.seed)
             status = "FINISHED"
             return result
         except (KeyboardInterrupt, SystemExit):
@@ -146,6 +157,8 @@ class TrackedTuner:
         print(f"[trial {trial.trial_id}] {shown}", file=sys.stderr, flush=True)
 
     def on_trial_end(self, trial):
+        if trial.message:  # keras-tuner keeps a whole traceback; the reason is its last line
+            trial.message = f"trial {trial.trial_id} failed: " + trial.message.strip().splitlines()[-1].split(": ", 1)[-1]
         super().on_trial_end(trial)
         self.trial_times.append(time.monotonic() - self.trial_started)
         self.sweep.report_progress(trial, self.trial_times)
@@ -185,6 +198,7 @@ class Sweep:
                               f"{', '.join(self.space.budgets) or 'none'}")
         self.budget_name, self.budget = args.budget, self.space.budgets[args.budget]
         self.max_trials = args.max_trials or self.budget.max_trials
+        self.metric_settings = SETTINGS[self.budget_name]
         self.seed, self.args = args.seed, args
         self.client = tracking.connect(args.tracking_uri)
         self.experiment_id = tracking.experiment_id(self.client, f"vae-{args.dataset}")
@@ -241,7 +255,7 @@ class Sweep:
             for run in self.children(status="RUNNING"):
                 tracking.set_tags(self.client, run.info.run_id, {"trial_status": "KILLED", "failure_reason": "interrupted"})
                 self.client.set_terminated(run.info.run_id, "KILLED")
-                log.info(f"marked interrupted trial run {run.info.run_id} as KILLED")
+                say(f"marked interrupted trial run {run.info.run_id} as KILLED")
             return
         if self.args.resume and self.args.name:
             raise SweepError(f"no sweep named '{self.name}' to resume in {self.client.tracking_uri}; drop --resume to start it")
@@ -308,11 +322,11 @@ class Sweep:
         self.dataset = load_dataset(self.space.dataset, data_dir=self.args.data_dir, subset=subset, seed=self.seed)
         self.budget.subset = subset
         for note in self.dataset.notes:
-            log.info(note)
+            say(note)
         self.open_parent()
         tuner = self.make_tuner()
         verb = "resuming" if self.resumed else "starting"
-        log.info(f"{verb} sweep '{self.name}': {self.tuner_name}, budget {self.budget_name} "
+        say(f"{verb} sweep '{self.name}': {self.tuner_name}, budget {self.budget_name} "
                  f"({self.max_trials} trials, {self.budget.epochs} epochs), objective {self.space.objective} "
                  f"({self.space.direction})")
         start = time.monotonic()

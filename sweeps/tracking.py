@@ -111,3 +111,12 @@ def run_url_hint(client: MlflowClient, run_id: str) -> str:
     if uri.startswith("http"):
         return f"{uri}/#/experiments/{client.get_run(run_id).info.experiment_id}/runs/{run_id}"
     return f"run {run_id} in {uri} (open it with: make ui)"
+
+
+def log_bytes(client: MlflowClient, run_id: str, data: bytes, path: str) -> None:
+    """Log raw bytes as the artifact ``path`` (e.g. ``latents/codes.npz``)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        file = Path(tmp) / Path(path).name
+        file.write_bytes(data)
+        parent = str(Path(path).parent)
+        client.log_artifact(run_id, str(file), artifact_path=None if parent == "." else parent)

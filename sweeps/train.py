@@ -1,12 +1,10 @@
 """`vaesweep train`: one configuration, one MLflow run (experiment ``vae-<dataset>``)."""
 
-import logging
 import sys
 import time
 
+from sweeps.console import say
 from vae.errors import ConfigError, SweepError
-
-log = logging.getLogger("vaesweep")
 
 
 def check_training_args(args) -> None:
@@ -26,17 +24,25 @@ def check_training_args(args) -> None:
 def train(args, extra_params: dict) -> dict:
     """Train and track one model; returns the final test metrics."""
     check_training_args(args)
+    import keras
+
     from sweeps import tracking
-    from sweeps.training import (TrialGuard, compile_model, final_logs, finish_tracked,
-                                 fit_tracked)
+    from sweeps.evaluation import SETTINGS
+    from sweeps.training import (
+        TrialGuard,
+        compile_model,
+        final_logs,
+        finish_tracked,
+        fit_tracked,
+        log_trial_metrics,
+    )
     from vae.data import load_dataset
     from vae.models import build_model
-    import keras
 
     keras.utils.set_random_seed(args.seed)
     dataset = load_dataset(args.dataset, data_dir=args.data_dir, subset=args.subset, seed=args.seed)
     for note in dataset.notes:
-        log.info(note)
+        say(note)
     model = build_model(args.model, dataset.image_shape, dataset.likelihood, latent_dim=args.latent_dim,
                         beta=args.beta, depth=args.depth, seed=args.seed, **extra_params, **model_context(args.model, dataset))
     compile_model(model, args.learning_rate)
@@ -54,7 +60,7 @@ def train(args, extra_params: dict) -> dict:
     }
     tracking.log_params(client, run_id, {**params, **{f"version_{k}": v for k, v in tracking.versions().items()}})
     tracking.log_text(client, run_id, "\n".join(dataset.notes), "data_notes.txt")
-    log.info(f"training {args.model} on {args.dataset}: {len(dataset.x_train)} images, {args.epochs} epochs")
+    say(f"training {args.model} on {args.dataset}: {len(dataset.x_train)} images, {args.epochs} epochs")
     start, status = time.monotonic(), "FAILED"
     try:
         guard = TrialGuard(collapse_kl=None)
@@ -65,10 +71,11 @@ def train(args, extra_params: dict) -> dict:
             raise SweepError(f"training failed: {guard.failure}; try a smaller --learning-rate or --beta "
                              f"({tracking.run_url_hint(client, run_id)})")
         result = finish_tracked(model, dataset, client, run_id, seed=args.seed)
+        result.update(log_trial_metrics(model, dataset, client, run_id, SETTINGS["quick"], seed=args.seed))
         if result["active_units"] == 0:
             warning = "posterior collapse: no active latent unit; lower --beta or train longer"
             tracking.set_tags(client, run_id, {"warning": warning})
-            log.warning(f"warning: {warning}")
+            say(f"warning: {warning}")
         status = "FINISHED"
     except KeyboardInterrupt:
         status = "KILLED"

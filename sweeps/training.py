@@ -134,13 +134,18 @@ def fit_tracked(model, dataset, client, run_id, *, epochs, batch_size, initial_e
 
 
 def finish_tracked(model, dataset, client, run_id, seed: int = 0) -> dict:
-    """Test-set evaluation, images and the model artifact of a trained model's run.
+    """Fit a learned prior (VQ-VAE), then test-set evaluation, images and the model artifact
+    of a trained model's run.
+
+    Only the terms the family tracks are logged: no ``test_elbo``/``test_kl_loss`` for a family
+    without an ELBO (``model.has_elbo`` False), no ``active_units`` for a grid of codes.
 
     Returns:
-        the logged test metrics (``test_elbo``, ``active_units``, ...).
+        the logged test metrics (``test_reconstruction_loss``, ``test_elbo``, ``active_units``, ...).
     """
+    model.fit_prior(dataset.x_train, dataset.y_train)
     result = evaluate.evaluate(model, dataset.x_test, dataset.y_test)
-    kl_per_dim = result.pop("kl_per_dim")
+    kl_per_dim = result.pop("kl_per_dim", None)
     tracking.log_metrics(client, run_id, result, step=0)
     for name, image in images.all_images(model, dataset.x_test, dataset.y_test, kl_per_dim, seed=seed).items():
         tracking.log_image(client, run_id, image, f"images/{name}.png")
@@ -155,3 +160,17 @@ def final_logs(history) -> dict:
 
 def is_finite(value) -> bool:
     return value is not None and bool(np.isfinite(value))
+
+
+def log_trial_metrics(model, dataset, client, run_id, settings, seed: int = 0) -> dict:
+    """Compute and log the likelihood / disentanglement metrics the run supports, their
+    parameters, what was left out and why, and the test codes for the report."""
+    from sweeps.evaluation import codes_npz, trial_metrics
+
+    values, params, skipped, codes = trial_metrics(model, dataset, settings, seed=seed)
+    tracking.log_metrics(client, run_id, values, step=0)
+    tracking.log_params(client, run_id, params)
+    if skipped:
+        tracking.set_tags(client, run_id, {"metrics_skipped": "; ".join(skipped)[:4900]})
+    tracking.log_bytes(client, run_id, codes_npz(codes), "latents/codes.npz")
+    return values

@@ -12,6 +12,7 @@ disentanglement_lib computes them.
 from vae.metrics.beta_vae import beta_vae_score
 from vae.metrics.dci import dci
 from vae.metrics.factor_vae import factor_vae_score
+from vae.metrics.likelihood import importance_weighted_nll, test_nll
 from vae.metrics.mig import mig
 from vae.metrics.modularity import modularity
 from vae.metrics.probe import linear_probe
@@ -43,8 +44,10 @@ __all__ = [
     "dci",
     "factor_vae_score",
     "gaussian_total_correlation",
+    "importance_weighted_nll",
     "linear_probe",
     "mig",
     "modularity",
     "sap",
+    "test_nll",
 ]

@@ -1,0 +1,158 @@
+"""Sweeps end to end: Keras Tuner trials as nested MLflow runs, failure, interrupt and resume."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+from sweeps.cli import main
+from sweeps.space import default_path
+
+IMAGES = {f"images/{n}.png" for n in ["reconstructions", "samples", "interpolations", "traversals"]}
+
+
+def sweep_runs(client, dataset="mnist"):
+    experiment = client.get_experiment_by_name(f"vae-{dataset}")
+    runs = client.search_runs([experiment.experiment_id], max_results=1000)
+    parents = [r for r in runs if r.data.tags.get("vaesweep.role") == "sweep"]
+    children = [r for r in runs if r.data.tags.get("vaesweep.role") == "trial"]
+    return parents, children
+
+
+def check_finished_trial(client, run, parent_id):
+    assert run.data.tags["mlflow.parentRunId"] == parent_id
+    assert run.data.tags["trial_status"] == "FINISHED"
+    for key in ["model", "latent_dim", "learning_rate", "batch_size", "depth", "dataset", "version_keras_tuner"]:
+        assert key in run.data.params, key
+    latent_dim = int(run.data.params["latent_dim"])
+    epochs = len(client.get_metric_history(run.info.run_id, "val_loss"))
+    assert epochs >= 1
+    for name in ["loss", "reconstruction_loss", "kl_loss", "elbo", "val_reconstruction_loss", "val_kl_loss",
+                 "val_elbo"] + [f"kl_dim_{i}" for i in range(latent_dim)]:
+        assert len(client.get_metric_history(run.info.run_id, name)) == epochs, name
+    for name in ["test_elbo", "active_units", "best_val_loss", "gaussian_total_correlation"]:
+        assert name in run.data.metrics, name
+    assert {a.path for a in client.list_artifacts(run.info.run_id, "images")} == IMAGES
+
+
+@pytest.mark.parametrize("tuner", ["hyperband", "random", "bayesian"])
+def test_smoke_sweep_records_one_parent_and_a_finished_child_run_per_trial(tuner, store, client, shared_data, capsys):
+    code = main(["sweep", "--dataset", "mnist", "--data-dir", str(shared_data), "--budget", "smoke",
+                 "--tuner", tuner, "--tracking-uri", store])
+    assert code == 0
+    [parent], children = sweep_runs(client)
+    assert parent.info.status == "FINISHED"
+    assert parent.data.params["tuner"] == tuner and parent.data.params["budget"] == "smoke"
+    assert parent.data.params["objective"] == "val_loss"
+    assert [a.path for a in client.list_artifacts(parent.info.run_id)] == ["search_space.yaml"]
+    finished = [c for c in children if c.info.status == "FINISHED"]
+    assert len(finished) == len(children) == 2
+    for child in finished:
+        check_finished_trial(client, child, parent.info.run_id)
+        assert "probe_accuracy" in child.data.metrics  # MNIST: a single label factor
+        assert "mig" not in child.data.metrics and "single label" in child.data.tags["metrics_skipped"]
+    best = min(finished, key=lambda r: r.data.metrics["best_val_loss"])
+    assert parent.data.tags["best_run_id"] == best.info.run_id
+    assert best.data.tags.get("best") == "true"
+    assert parent.data.metrics["trials_finished"] == 2
+    out = capsys.readouterr()
+    assert "make ui" in out.out and "[2/2 trials]" in out.err and "ETA" in out.err
+
+
+def test_dsprites_smoke_sweep_logs_disentanglement_metrics(store, client, shared_data):
+    assert main(["sweep", "--dataset", "dsprites", "--budget", "smoke", "--tuner", "random", "--tracking-uri", store]) == 0
+    [parent], children = sweep_runs(client, "dsprites")
+    finished = [c for c in children if c.info.status == "FINISHED"]
+    assert finished, [c.data.tags.get("failure_reason") for c in children]
+    for child in finished:
+        check_finished_trial(client, child, parent.info.run_id)
+        for name in ["mig", "sap", "dci_disentanglement", "modularity", "beta_vae_accuracy_eval",
+                     "factor_vae_accuracy_eval", "test_nll", "test_bits_per_dim"]:
+            assert name in child.data.metrics, name
+        assert child.data.params["metric_num_bins"] == "20"
+
+
+def test_every_trial_diverging_is_recorded_as_failed_with_a_clear_message(store, client, shared_data, tmp_path, capsys):
+    space = yaml.safe_load(default_path("mnist").read_text())
+    space["hyperparameters"]["learning_rate"] = [1.0e4]
+    config = tmp_path / "diverge.yaml"
+    config.write_text(yaml.safe_dump(space))
+    code = main(["sweep", "--dataset", "mnist", "--data-dir", str(shared_data), "--budget", "smoke", "--tuner", "random",
+                 "--config", str(config), "--tracking-uri", store])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "error: every trial of sweep" in err and "diverged" in err and "Traceback" not in err
+    [parent], children = sweep_runs(client)
+    assert parent.info.status == "FAILED"
+    assert len(children) == 2
+    for child in children:
+        assert child.info.status == "FAILED"
+        assert child.data.tags["failure_reason"].startswith("diverged:")
+
+
+def wait_for(predicate, timeout, what):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.5)
+    pytest.fail(f"timed out waiting for {what}")
+
+
+def test_sigkill_during_second_trial_then_resume_finishes_the_planned_trials_once(store, client, shared_data, tmp_path):
+    args = ["sweep", "--dataset", "mnist", "--data-dir", str(shared_data), "--budget", "smoke", "--max-trials", "3",
+            "--name", "killed", "--tracking-uri", store]
+    exe = Path(sys.executable).parent / "vaesweep"
+    # A slower second trial gives the test time to kill it mid-trial: more images, same smoke budget.
+    proc = subprocess.Popen([str(exe), *args, "--subset", "2000"], cwd=tmp_path, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
+    try:
+        def second_trial_running():
+            experiment = client.get_experiment_by_name("vae-mnist")
+            if experiment is None:
+                return False
+            runs = client.search_runs([experiment.experiment_id], "tags.trial_id = '1'")
+            return any(r.info.status == "RUNNING" for r in runs)
+
+        wait_for(second_trial_running, 240, "the second trial to start")
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    _, children = sweep_runs(client)
+    assert any(c.info.status == "RUNNING" for c in children)
+    finished_before = {c.data.tags["trial_id"] for c in children if c.info.status == "FINISHED"}
+    assert finished_before == {"0"}
+
+    assert main([*args, "--subset", "2000", "--resume"]) == 0
+    [parent], children = sweep_runs(client)
+    assert parent.info.status == "FINISHED"
+    finished = [c for c in children if c.info.status == "FINISHED"]
+    assert sorted(c.data.tags["trial_id"] for c in finished) == ["0", "1", "2"]
+    assert not [c for c in children if c.info.status == "RUNNING"]
+    killed = [c for c in children if c.info.status == "KILLED"]
+    assert [c.data.tags["trial_id"] for c in killed] == ["1"]
+    assert all(c.data.tags["mlflow.parentRunId"] == parent.info.run_id for c in children)
+
+
+def test_resuming_a_finished_sweep_runs_no_trial_again(store, client, shared_data, capsys):
+    args = ["sweep", "--dataset", "mnist", "--data-dir", str(shared_data), "--budget", "smoke", "--tuner", "random",
+            "--name", "again", "--tracking-uri", store]
+    assert main(args) == 0
+    assert main(args) == 0  # the same name continues the same sweep
+    parents, children = sweep_runs(client)
+    assert len(parents) == 1 and len(children) == 2
+    assert "resuming sweep 'again'" in capsys.readouterr().err
+
+
+def test_resume_of_an_unknown_sweep_is_a_clear_error(store, shared_data, capsys):
+    code = main(["sweep", "--dataset", "mnist", "--data-dir", str(shared_data), "--budget", "smoke", "--name", "nope",
+                 "--resume", "--tracking-uri", store])
+    assert code == 2
+    assert "no sweep named 'nope' to resume" in capsys.readouterr().err

@@ -1,0 +1,121 @@
+"""`vaesweep train`: one tracked run, and one clear line for every user mistake."""
+
+import gzip
+import shutil
+
+import numpy as np
+import pytest
+from conftest import all_runs
+from PIL import Image
+
+from sweeps.cli import main
+
+IMAGES = ["reconstructions", "samples", "interpolations", "traversals"]
+
+
+def test_train_records_params_epoch_histories_kl_per_dimension_and_images(store, client, shared_data, capsys):
+    code = main(["train", "--dataset", "mnist", "--data-dir", str(shared_data), "--model", "conv",
+                 "--latent-dim", "4", "--beta", "1", "--depth", "2", "--subset", "256", "--epochs", "2",
+                 "--tracking-uri", store])
+    assert code == 0
+    [run] = all_runs(client)
+    assert run.info.status == "FINISHED"
+    assert client.get_experiment(run.info.experiment_id).name == "vae-mnist"
+    params = run.data.params
+    assert {k: params[k] for k in ["dataset", "model", "latent_dim", "beta", "batch_size", "depth", "epochs", "seed"]} == {
+        "dataset": "mnist", "model": "conv", "latent_dim": "4", "beta": "1.0", "batch_size": "64", "depth": "2",
+        "epochs": "2", "seed": "0"}
+    assert float(params["learning_rate"]) == 1e-3
+    assert params["version_keras"].startswith("3.")
+    for name in ["loss", "reconstruction_loss", "kl_loss", "elbo", "val_loss", "val_reconstruction_loss",
+                 "val_kl_loss", "val_elbo"] + [f"kl_dim_{i}" for i in range(4)]:
+        history = client.get_metric_history(run.info.run_id, name)
+        assert [m.step for m in history] == [0, 1], name
+        assert all(np.isfinite(m.value) for m in history)
+    assert "kl_dim_4" not in run.data.metrics
+    # kl_dim_<i> is the validation KL of each dimension: they add up to val_kl_loss.
+    kl_dims = sum(run.data.metrics[f"kl_dim_{i}"] for i in range(4))
+    assert kl_dims == pytest.approx(run.data.metrics["val_kl_loss"], rel=1e-4)
+    m = run.data.metrics
+    assert m["val_elbo"] == pytest.approx(-(m["val_reconstruction_loss"] + m["val_kl_loss"]), rel=1e-4)
+    assert m["test_elbo"] < 0 and 0 <= m["active_units"] <= 4
+    assert m["test_nll"] <= -m["test_elbo"] + 5  # the IWAE bound is tighter than the ELBO (up to noise)
+    artifacts = {a.path for a in client.list_artifacts(run.info.run_id, "images")}
+    assert artifacts == {f"images/{n}.png" for n in IMAGES}
+    local = client.download_artifacts(run.info.run_id, "images/samples.png")
+    assert Image.open(local).size[0] > 28 * 8
+    assert [a.path for a in client.list_artifacts(run.info.run_id, "model")] == ["model/model.keras"]
+    out = capsys.readouterr().out
+    assert "test_elbo" in out and run.info.run_id in out
+
+
+def write_idx(folder, images, labels):
+    folder.mkdir(parents=True, exist_ok=True)
+    header = np.array([2051, len(images), 28, 28], dtype=">i4").tobytes()
+    (folder / "t10k-images-idx3-ubyte.gz").write_bytes(gzip.compress(header + images.astype(np.uint8).tobytes()))
+    header = np.array([2049, len(labels)], dtype=">i4").tobytes()
+    (folder / "t10k-labels-idx1-ubyte.gz").write_bytes(gzip.compress(header + labels.astype(np.uint8).tobytes()))
+
+
+@pytest.fixture
+def broken_data(tmp_path):
+    """Data folders with a truncated file, a corrupt gzip and an empty CelebA directory."""
+    rng = np.random.default_rng(0)
+    truncated = tmp_path / "truncated" / "mnist"
+    write_idx(truncated, rng.integers(0, 255, (20, 28, 28)), rng.integers(0, 10, 20))
+    raw = gzip.decompress((truncated / "t10k-images-idx3-ubyte.gz").read_bytes())
+    (truncated / "t10k-images-idx3-ubyte.gz").write_bytes(gzip.compress(raw[:-100]))
+    corrupt = tmp_path / "corrupt" / "mnist"
+    write_idx(corrupt, rng.integers(0, 255, (20, 28, 28)), rng.integers(0, 10, 20))
+    (corrupt / "t10k-labels-idx1-ubyte.gz").write_bytes(b"\x1f\x8b not really gzip")
+    (tmp_path / "nodata").mkdir()
+    return tmp_path
+
+
+BAD_INPUTS = {
+    "unknown dataset": (["--dataset", "cifar"], "unknown dataset 'cifar'"),
+    "unknown model": (["--model", "gan"], "unknown model 'gan'"),
+    "latent dimension 0": (["--latent-dim", "0"], "latent dimension must be at least 1"),
+    "negative beta": (["--beta", "-1"], "beta must be 0 or more"),
+    "truncated file": (["--data-dir", "{tmp}/truncated"], "t10k-images-idx3-ubyte.gz: file is truncated"),
+    "corrupt file": (["--data-dir", "{tmp}/corrupt"], "t10k-labels-idx1-ubyte.gz: cannot read"),
+    "missing celeba": (["--dataset", "celeba", "--data-dir", "{tmp}/nodata"], "celeba"),
+    "missing data dir": (["--data-dir", "{tmp}/absent"], "does not exist"),
+    "not a number": (["--epochs", "two"], "invalid int value"),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_INPUTS))
+def test_bad_input_is_one_line_exit_2_and_leaves_the_store_as_it_was(case, store, client, shared_data, broken_data, capsys):
+    main(["train", "--dataset", "mnist", "--data-dir", str(shared_data), "--model", "mlp", "--latent-dim", "2",
+          "--subset", "64", "--epochs", "1", "--tracking-uri", store])
+    before = [(r.info.run_id, r.info.status, sorted(r.data.metrics.items())) for r in all_runs(client)]
+    capsys.readouterr()
+    extra, expected = BAD_INPUTS[case]
+    argv = ["train", "--dataset", "mnist", "--data-dir", str(shared_data), "--subset", "64", "--epochs", "1",
+            "--tracking-uri", store] + [a.replace("{tmp}", str(broken_data)) for a in extra]
+    code = main(argv)
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2
+    assert len(err) == 1 and err[0].startswith("error: ") and expected in err[0], err
+    assert "Traceback" not in err[0]
+    after = [(r.info.run_id, r.info.status, sorted(r.data.metrics.items())) for r in all_runs(client)]
+    assert after == before
+
+
+def test_bad_input_on_a_fresh_machine_creates_no_store(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert main(["train", "--dataset", "mnist", "--latent-dim", "0"]) == 2
+    assert not (tmp_path / "mlruns").exists()
+
+
+def test_console_script_prints_one_line_without_traceback(tmp_path):
+    import subprocess
+    import sys
+
+    exe = shutil.which("vaesweep") or str(__import__("pathlib").Path(sys.executable).parent / "vaesweep")
+    proc = subprocess.run([exe, "train", "--dataset", "nope"], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2
+    lines = [line for line in proc.stderr.splitlines() if line.startswith("error:")]
+    assert lines == ["error: unknown dataset 'nope'; choose one of mnist, fashion_mnist, celeba, dsprites"]
+    assert "Traceback" not in proc.stderr
