@@ -72,11 +72,16 @@ def split_arrays(x, y, fractions=(0.8, 0.1, 0.1), seed=0):
     return [(x[idx], None if y is None else y[idx]) for idx in cuts]
 
 
+def eval_size(subset: int) -> int:
+    """Validation and test images kept with ``--subset N``: a quarter as many, at least 64."""
+    return max(subset // 4, 64)
+
+
 def take_subset(dataset: Dataset, subset: int | None) -> Dataset:
-    """Keep ``subset`` training images and a quarter as many (at least 64) for val and test."""
+    """Keep ``subset`` training images and ``eval_size(subset)`` for val and test."""
     if subset is None:
         return dataset
-    n_eval = max(subset // 4, 64)
+    n_eval = eval_size(subset)
 
     def cut(a, n):
         return None if a is None else a[:n]

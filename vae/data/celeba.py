@@ -25,7 +25,7 @@ import numpy as np
 from PIL import Image
 
 from vae import config
-from vae.data.base import Dataset, take_subset
+from vae.data.base import Dataset, eval_size, take_subset
 from vae.errors import DataError
 
 log = logging.getLogger(__name__)
@@ -195,7 +195,7 @@ def _select(partition, subset):
         if not files:
             raise DataError(f"celeba: {PARTITION_FILE} assigns no image to the {split} split")
     if subset is not None:
-        n_eval = max(subset // 4, 64)  # the sizes take_subset keeps
+        n_eval = eval_size(subset)
         limits = {"train": subset, "val": n_eval, "test": n_eval}
         selected = {split: files[: limits[split]] for split, files in selected.items()}
     return selected

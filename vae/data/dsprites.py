@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from vae import config
-from vae.data.base import Dataset, take_subset
+from vae.data.base import Dataset, eval_size, take_subset
 from vae.errors import DataError
 
 log = logging.getLogger(__name__)
@@ -227,7 +227,7 @@ def load(data_dir=None, subset: int | None = None, seed: int = 0) -> Dataset:
     """
     sizes = dict(SPLIT_SIZES)
     if subset is not None:
-        n_eval = max(subset // 4, 64)  # the sizes take_subset keeps
+        n_eval = eval_size(subset)
         sizes = {"train": subset, "val": n_eval, "test": n_eval}
     total = sum(sizes.values())
     path = _find_official(data_dir)
