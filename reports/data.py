@@ -1,0 +1,347 @@
+"""One sweep read out of MLflow: the parent run, its trials as a pandas frame, their metric
+histories and artifacts. Every number in a report comes through here, unchanged.
+
+The trial frame has one row per trial run, indexed by run id, best first, with the columns
+``trial_id, run_name, status, failure_reason, warning, metrics_skipped, best_tag, rank,
+objective, start_time, end_time`` and, as in ``mlflow.search_runs``, ``params.<name>`` (the
+logged strings) and ``metrics.<name>`` (the latest value of each metric).
+"""
+
+import io
+import math
+import re
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from mlflow.exceptions import MlflowException
+from mlflow.tracking import MlflowClient
+
+from sweeps import tracking
+from vae import config
+from vae.errors import SweepError
+
+#: Trial params that describe the run rather than a point of the search space.
+NOT_HYPERPARAMETERS = {"dataset", "subset", "seed", "likelihood", "n_train", "sweep"}
+NOT_HYPERPARAMETER_PREFIXES = ("version_", "tuner_", "metric_")
+#: Shown first, in this order; family extras (mmd_weight, ...) follow alphabetically.
+HYPERPARAMETER_ORDER = ["model", "latent_dim", "beta", "learning_rate", "batch_size", "depth"]
+#: The image artifacts a finished trial logs, by the title the report gives them.
+IMAGES = {
+    "Reconstructions (top: test images, bottom: reconstructions)": "images/reconstructions.png",
+    "Samples from the prior": "images/samples.png",
+    "Interpolations between test images": "images/interpolations.png",
+    "Latent traversals (rows: dimensions by decreasing KL)": "images/traversals.png",
+}
+CONDITIONAL_IMAGES = {"Conditional samples (one row per label)": "images/conditional_samples.png"}
+CODES = "latents/codes.npz"
+FINISHED, FAILED, KILLED, RUNNING = "FINISHED", "FAILED", "KILLED", "RUNNING"
+_PAGE = 1000
+
+
+@dataclass
+class Sweep:
+    """A sweep as the report sees it. Build one with :func:`load_sweep`."""
+
+    client: MlflowClient
+    tracking_uri: str
+    dataset: str
+    run: object  # the parent mlflow.entities.Run
+    trials: pd.DataFrame
+    runs: dict  # run id -> mlflow.entities.Run of every trial
+    _histories: dict = field(default_factory=dict, repr=False)
+    _artifacts: dict = field(default_factory=dict, repr=False)
+
+    # The parent run's record -------------------------------------------------------------
+    @property
+    def run_id(self) -> str:
+        return self.run.info.run_id
+
+    @property
+    def name(self) -> str:
+        return self.run.data.tags.get(tracking.TAG_SWEEP) or self.run.info.run_name
+
+    @property
+    def params(self) -> dict:
+        return self.run.data.params
+
+    @property
+    def metrics(self) -> dict:
+        return self.run.data.metrics
+
+    @property
+    def tags(self) -> dict:
+        return self.run.data.tags
+
+    @property
+    def status(self) -> str:
+        return self.run.info.status
+
+    @property
+    def objective(self) -> str:
+        """The Keras log the tuner optimised (``val_loss``, ...)."""
+        return self.params.get("objective", "val_loss")
+
+    @property
+    def direction(self) -> str:
+        return self.params.get("objective_direction", "min")
+
+    @property
+    def objective_key(self) -> str:
+        """The trial metric holding each trial's best objective value."""
+        return f"best_{self.objective}"
+
+    # Trials ----------------------------------------------------------------------------
+    def finished(self) -> pd.DataFrame:
+        """The finished trials, best first."""
+        return self.trials[self.trials["status"] == FINISHED]
+
+    def top(self, n: int = 3) -> pd.DataFrame:
+        """The ``n`` best finished trials that have an objective value."""
+        finished = self.finished()
+        return finished[finished["objective"].notna()].head(n)
+
+    @property
+    def best(self) -> pd.Series:
+        """The best finished trial (a row of :attr:`trials`)."""
+        return self.finished().iloc[0]
+
+    def hyperparameters(self) -> list[str]:
+        """Names of the hyperparameters any trial logged, in display order."""
+        names = [c.removeprefix("params.") for c in self.trials.columns if c.startswith("params.")]
+        names = [n for n in names if n not in NOT_HYPERPARAMETERS and not n.startswith(NOT_HYPERPARAMETER_PREFIXES)]
+        known = [n for n in HYPERPARAMETER_ORDER if n in names]
+        return known + sorted(n for n in names if n not in known)
+
+    def metric(self, run_id: str, key: str) -> float | None:
+        """The latest value of a trial's metric, or None when it was not logged."""
+        return self.runs[run_id].data.metrics.get(key)
+
+    def history(self, run_id: str, key: str) -> pd.Series:
+        """A metric's values by step (epoch); empty when never logged. Last value per step wins."""
+        cache_key = (run_id, key)
+        if cache_key not in self._histories:
+            points = sorted(self.client.get_metric_history(run_id, key), key=lambda m: (m.step, m.timestamp))
+            values = {m.step: m.value for m in points}
+            self._histories[cache_key] = pd.Series(values, dtype=float, name=key)
+        return self._histories[cache_key]
+
+    # Artifacts -------------------------------------------------------------------------
+    def artifact_paths(self, run_id: str) -> set[str]:
+        """Every artifact file path of a run (``images/samples.png``, ...)."""
+        if run_id not in self._artifacts:
+            found, folders = set(), [None]
+            while folders:
+                folder = folders.pop()
+                try:
+                    entries = self.client.list_artifacts(run_id, folder)
+                except (MlflowException, OSError):
+                    entries = []
+                for entry in entries:
+                    (folders.append if entry.is_dir else found.add)(entry.path)
+            self._artifacts[run_id] = found
+        return self._artifacts[run_id]
+
+    def artifact_bytes(self, run_id: str, path: str) -> bytes | None:
+        """The content of one artifact, or None when the run has no such artifact."""
+        if path not in self.artifact_paths(run_id):
+            return None
+        with tempfile.TemporaryDirectory() as tmp:
+            local = self.client.download_artifacts(run_id, path, tmp)
+            return Path(local).read_bytes()
+
+    def codes(self, run_id: str) -> dict | None:
+        """The arrays of ``latents/codes.npz`` (``codes``, ``labels`` or ``factors``, ...)."""
+        content = self.artifact_bytes(run_id, CODES)
+        if content is None:
+            return None
+        with np.load(io.BytesIO(content), allow_pickle=False) as npz:
+            return {key: npz[key] for key in npz.files}
+
+
+# Loading -------------------------------------------------------------------------------
+def load_sweep(dataset: str, sweep: str | None = None, tracking_uri: str | None = None) -> Sweep:
+    """Read a sweep of ``dataset`` from the store.
+
+    Args:
+        dataset: the dataset name; its sweeps live in the experiment ``vae-<dataset>``.
+        sweep: a sweep name or its parent run id; None for the latest sweep (by start time).
+        tracking_uri: the MLflow store (default: the project's ``mlruns/mlflow.db``).
+
+    Raises:
+        SweepError: the store or experiment is missing or empty, the sweep is unknown, or it
+            has no finished trial.
+    """
+    uri = tracking_uri or config.default_tracking_uri()
+    if uri.startswith("sqlite:///") and not Path(uri.removeprefix("sqlite:///")).is_file():
+        raise SweepError(f"no MLflow store at {uri.removeprefix('sqlite:///')}; run a sweep first "
+                         f"(make sweep DATASET={dataset}) or pass --tracking-uri")
+    client = MlflowClient(tracking_uri=uri)
+    experiment = client.get_experiment_by_name(f"vae-{dataset}")
+    sweeps = _sweep_runs(client, experiment.experiment_id) if experiment is not None else []
+    if not sweeps:
+        others = sorted(e.name.removeprefix("vae-") for e in client.search_experiments()
+                        if e.name.startswith("vae-") and e.name != f"vae-{dataset}")
+        where = f"; it has sweeps of: {', '.join(others)}" if others else ""
+        raise SweepError(f"no sweep of {dataset} in {uri}{where}; run one with: make sweep DATASET={dataset}")
+    parent = _pick(client, sweeps, sweep, dataset, uri)
+    children = _search_all(client, [experiment.experiment_id], f"tags.`{tracking.TAG_PARENT}` = '{parent.info.run_id}'")
+    data = Sweep(client=client, tracking_uri=uri, dataset=dataset, run=parent,
+                 trials=pd.DataFrame(), runs={r.info.run_id: r for r in children})
+    data.trials = trial_frame(children, data.objective_key, data.direction)
+    if not len(data.finished()):
+        raise SweepError(f"sweep '{data.name}' has no finished trial ({_tally(data.trials)}); "
+                         "nothing to report: run it again, or pick another with --sweep")
+    return data
+
+
+def _search_all(client, experiment_ids, query, order_by=None) -> list:
+    runs, token = [], None
+    while True:
+        page = client.search_runs(experiment_ids, query, max_results=_PAGE, order_by=order_by, page_token=token)
+        runs.extend(page)
+        token = page.token
+        if not token:
+            return runs
+
+
+def _sweep_runs(client, experiment_id) -> list:
+    """The experiment's sweep (parent) runs, newest first."""
+    return _search_all(client, [experiment_id], f"tags.`{tracking.TAG_ROLE}` = 'sweep'",
+                       order_by=["attributes.start_time DESC"])
+
+
+def _pick(client, sweeps, wanted, dataset, uri):
+    if wanted is None:
+        return sweeps[0]
+    for run in sweeps:  # matched here, not in a filter string, so any name needs no quoting
+        if wanted in (run.info.run_id, run.data.tags.get(tracking.TAG_SWEEP), run.info.run_name):
+            return run
+    hint = _elsewhere(client, wanted)
+    if hint:
+        raise SweepError(hint)
+    names = [r.data.tags.get(tracking.TAG_SWEEP) or r.info.run_name for r in sweeps]
+    shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+    raise SweepError(f"no sweep '{wanted}' of {dataset} in {uri}; its sweeps, newest first: {shown}")
+
+
+def _elsewhere(client, run_id) -> str | None:
+    """What an unmatched ``--sweep`` that is a run id actually is, as a hint."""
+    if not re.fullmatch(r"[0-9a-f]{32}", run_id):
+        return None
+    try:
+        run = client.get_run(run_id)
+    except MlflowException:
+        return None
+    tags = run.data.tags
+    role, name = tags.get(tracking.TAG_ROLE), tags.get(tracking.TAG_SWEEP)
+    experiment = client.get_experiment(run.info.experiment_id).name
+    if role == "sweep":
+        return f"run {run_id} is a sweep of {experiment.removeprefix('vae-')}; pass --dataset {experiment.removeprefix('vae-')}"
+    if role == "trial" and name:
+        return f"run {run_id} is a trial of sweep '{name}', not a sweep; pass --sweep {tags.get(tracking.TAG_PARENT)}"
+    return f"run {run_id} in {experiment} is not a sweep; pass a sweep name or its parent run id"
+
+
+def _tally(trials: pd.DataFrame) -> str:
+    if not len(trials):
+        return "it has no trial runs yet"
+    counts = trials["status"].value_counts()
+    text = ", ".join(f"{n} {status.lower()}" for status, n in counts.items())
+    reasons = sorted({r for r in trials["failure_reason"].dropna()})
+    return text + (f": {'; '.join(reasons)}"[:300] if reasons else "")
+
+
+def trial_frame(runs, objective_key: str, direction: str) -> pd.DataFrame:
+    """One row per trial run, best first (see the module docstring for the columns)."""
+    rows = []
+    for run in runs:
+        tags, info = run.data.tags, run.info
+        status = tags.get("trial_status") or info.status
+        if status == RUNNING and info.status != RUNNING:  # the process died before tagging
+            status = info.status
+        row = {
+            "run_id": info.run_id,
+            "trial_id": tags.get("trial_id", ""),
+            "run_name": info.run_name,
+            "status": status,
+            "failure_reason": tags.get("failure_reason"),
+            "warning": tags.get("warning"),
+            "metrics_skipped": tags.get("metrics_skipped"),
+            "best_tag": tags.get("best") == "true",
+            "objective": run.data.metrics.get(objective_key, math.nan),
+            "start_time": pd.to_datetime(info.start_time, unit="ms") if info.start_time else pd.NaT,
+            "end_time": pd.to_datetime(info.end_time, unit="ms") if info.end_time else pd.NaT,
+        }
+        row.update({f"params.{k}": v for k, v in run.data.params.items()})
+        row.update({f"metrics.{k}": v for k, v in run.data.metrics.items()})
+        rows.append(row)
+    columns = ["run_id", "trial_id", "run_name", "status", "failure_reason", "warning", "metrics_skipped",
+               "best_tag", "objective", "start_time", "end_time"]
+    frame = pd.DataFrame(rows, columns=None if rows else columns)
+    if not rows:
+        return frame.set_index("run_id")
+    sign = 1.0 if direction == "min" else -1.0
+    frame["_group"] = np.select([(frame["status"] == FINISHED) & frame["objective"].notna(), frame["status"] == FINISHED],
+                                [0, 1], 2)
+    frame["_score"] = sign * frame["objective"].fillna(0.0)
+    frame["_trial"] = frame["trial_id"].map(trial_sort_key)
+    frame = frame.sort_values(["_group", "_score", "_trial"], kind="stable").drop(columns=["_group", "_score", "_trial"])
+    ranked = (frame["status"] == FINISHED) & frame["objective"].notna()
+    frame["rank"] = pd.Series(range(1, int(ranked.sum()) + 1), index=frame.index[ranked])
+    return frame.set_index("run_id")
+
+
+def trial_sort_key(trial_id: str):
+    return (0, int(trial_id), "") if str(trial_id).isdigit() else (1, 0, str(trial_id))
+
+
+# Interpreting the record -----------------------------------------------------------------
+def number(text) -> float | None:
+    """A logged param as a number, or None when it is not one (``"mlp"``)."""
+    try:
+        value = float(text)
+    except (TypeError, ValueError):
+        return None
+    return value if math.isfinite(value) else None
+
+
+def skipped_reasons(text: str | None) -> dict[str, str]:
+    """Parse a ``metrics_skipped`` tag into ``{name: reason}``.
+
+    The tag is ``"names: reason; names: reason"``, where a reason may itself hold a "; "
+    ("mig, sap, dci: MNIST has a single label factor; probe_accuracy reported instead"),
+    so a part only starts a new entry when it opens with a list of names and a colon.
+    """
+    entries: list[tuple[list[str], str]] = []
+    for part in (text or "").split("; "):
+        head = re.match(r"^\s*([a-z][a-z0-9_]*(?:\s*,\s*[a-z][a-z0-9_]*)*)\s*:\s*(.*)$", part, re.S)
+        if head:
+            entries.append(([n.strip() for n in head.group(1).split(",")], head.group(2).strip()))
+        elif entries:
+            names, reason = entries[-1]
+            entries[-1] = (names, f"{reason}; {part.strip()}")
+    return {name: reason for names, reason in entries for name in names}
+
+
+def covers(name: str, metric: str) -> bool:
+    """Whether the skipped-metric ``name`` stands for the logged ``metric`` (``dci`` covers
+    ``dci_completeness``; ``beta_vae_score`` covers ``beta_vae_accuracy_eval``)."""
+    stem = name.removesuffix("_score")
+    return metric in (name, stem) or metric.startswith(f"{name}_") or metric.startswith(f"{stem}_")
+
+
+def missing_reason(trial: pd.Series, metric: str) -> str:
+    """Why a trial has no value for ``metric``, as the record tells it."""
+    if trial["status"] != FINISHED:
+        reason = trial.get("failure_reason")
+        return f"trial {trial['status'].lower()}" + (f": {reason}" if isinstance(reason, str) and reason else "")
+    text = trial.get("metrics_skipped")
+    if isinstance(text, str) and text:
+        for name, reason in skipped_reasons(text).items():
+            if covers(name, metric):
+                return reason
+        return "not logged, and the trial's metrics_skipped tag does not name it"
+    return "not logged, and the trial has no metrics_skipped tag (it may predate this metric)"

@@ -1,0 +1,191 @@
+"""The rendered report: its numbers are MLflow's, user text stays text, nothing is fetched."""
+
+import base64
+import re
+from html.parser import HTMLParser
+
+import pytest
+from conftest import MAIN_NAME
+
+from reports import hyperparams, render
+from reports.data import CODES
+from reports.figures import MISSING, fmt, seconds
+
+
+class Page(HTMLParser):
+    """Collects the trial table's cells, every tag's attributes, and the text of each section."""
+
+    def __init__(self):
+        super().__init__()
+        self.rows, self.tags, self.sections, self.headers = [], [], {}, []
+        self._cell = self._section = None
+        self._in_table = False
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        self.tags.append((tag, attrs))
+        if tag == "section":
+            self._section = attrs.get("id")
+            self.sections[self._section] = ""
+        if tag == "table" and attrs.get("id") == "trials":
+            self._in_table = True
+        if self._in_table and tag == "th":
+            self.headers.append(attrs)
+        if self._in_table and tag == "tr" and "data-run-id" in attrs:
+            self.rows.append({"run_id": attrs["data-run-id"], "cells": []})
+        if self._in_table and tag == "td":
+            self._cell = {**attrs, "text": ""}
+            self.rows[-1]["cells"].append(self._cell)
+
+    def handle_endtag(self, tag):
+        if tag == "td":
+            self._cell = None
+        if tag == "table":
+            self._in_table = False
+        if tag == "section":
+            self._section = None
+
+    def handle_data(self, text):
+        if self._cell is not None:
+            self._cell["text"] += text
+        if self._section is not None:
+            self.sections[self._section] += " " + text
+
+
+@pytest.fixture(scope="module")
+def page(html) -> Page:
+    parsed = Page()
+    parsed.feed(html)
+    return parsed
+
+
+def test_sections_are_the_template_blocks_each_built_by_its_module():
+    names = render.section_names()
+    assert names == ["summary", "warnings", "table", "best_trials", "latent", "rate_distortion", "hyperparams"]
+    import importlib
+
+    for name in names:
+        assert callable(importlib.import_module(f"reports.{name}").build)
+
+
+def test_every_table_cell_is_the_value_in_mlflow(store, sweep, page):
+    children = store.client.search_runs([sweep.run.info.experiment_id],
+                                        f"tags.`mlflow.parentRunId` = '{store.main_id}'")
+    runs = {r.info.run_id: r for r in children}
+    assert [row["run_id"] for row in page.rows] == list(sweep.trials.index)  # best first
+    assert {row["run_id"] for row in page.rows} == set(runs)
+    checked = 0
+    for row in page.rows:
+        run = runs[row["run_id"]]
+        for cell in row["cells"]:
+            key = cell["data-key"]
+            if key.startswith("metrics."):
+                logged = run.data.metrics.get(key.removeprefix("metrics."))
+                if logged is None:
+                    assert cell["text"] == MISSING and cell["data-value"] == "" and cell["title"]
+                else:
+                    assert float(cell["data-value"]) == logged  # the exact value, not a rounding
+                    assert cell["text"] == fmt(logged)
+                    assert float(cell["text"]) == pytest.approx(logged, rel=1e-3, abs=1e-4)
+                    checked += 1
+            elif key.startswith("params."):
+                logged = run.data.params.get(key.removeprefix("params."))
+                assert cell["text"] == (logged if logged is not None else MISSING)
+            elif key == "trial_id":
+                assert cell["text"] == run.data.tags["trial_id"]
+            elif key == "status":
+                assert cell["text"] == run.data.tags["trial_status"].lower()
+                assert cell.get("title", "") == run.data.tags.get("failure_reason", "")
+    assert checked >= 10
+    keys = [h["data-key"] for h in page.headers]
+    for key in ("metrics.best_val_loss", "metrics.test_elbo", "metrics.test_nll", "metrics.test_bits_per_dim",
+                "metrics.active_units", "params.learning_rate", "params.latent_dim"):
+        assert key in keys
+    objective = next(h for h in page.headers if h["data-key"] == "metrics.best_val_loss")
+    assert objective["aria-sort"] == "ascending"
+
+
+def test_summary_counts_and_wall_time_are_the_parent_runs(store, page):
+    parent = store.client.get_run(store.main_id)
+    text = " ".join(page.sections["summary"].split())
+    finished = int(parent.data.metrics["trials_finished"])
+    failed = int(parent.data.metrics["trials_failed"])
+    assert f"{finished + failed} trials" in text
+    assert f"{finished} finished" in text and f"{failed} failed" in text and "0 killed" in text
+    assert f"Wall time {seconds(parent.data.metrics['wall_time_s'])}" in text
+    for label in ("Tuner random", "Budget smoke", "Objective val_loss (lower is better)", "Dataset mnist"):
+        assert label in text
+
+
+def test_user_text_is_escaped_and_the_only_script_is_the_sort_script(html, page):
+    assert "<script>alert(1)</script>" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert MAIN_NAME in page.sections["summary"]  # shown as text
+    assert [t for t, _ in page.tags].count("script") == 1
+
+
+def test_a_failure_reason_with_markup_is_shown_as_text(sweep):
+    failed = sweep.trials.index[sweep.trials["status"] == "FAILED"][0]
+    original = sweep.trials.loc[failed, "failure_reason"]
+    sweep.trials.loc[failed, "failure_reason"] = 'exception "<img src=x onerror=alert(2)>"'
+    try:
+        html = render.render_sections(sweep, ["warnings", "table"])
+    finally:
+        sweep.trials.loc[failed, "failure_reason"] = original
+    assert "<img src=x" not in html
+    escaped = "exception &#34;&lt;img src=x onerror=alert(2)&gt;&#34;"
+    assert f"failed: {escaped}" in html  # the warning line
+    assert f'title="{escaped}"' in html  # the status cell's tooltip
+
+
+def test_the_report_is_self_contained(sweep, html, page):
+    for tag, attrs in page.tags:
+        for name in ("src", "href"):
+            value = attrs.get(name) or ""
+            assert not re.match(r"(https?:)?//", value), f"<{tag} {name}={value!r}> fetches from the network"
+        if tag == "link":
+            assert attrs.get("rel") == "icon" and attrs.get("href", "").startswith("data:")
+    images = [attrs["src"] for tag, attrs in page.tags if tag == "img"]
+    # the best trials' curves, KL bars and 4 image artifacts, the latent view when the best trial
+    # logged its codes, the rate-distortion plot and one plot per varied hyperparameter
+    latent = CODES in sweep.artifact_paths(sweep.best.name)
+    assert len(images) == len(sweep.top(3)) * 6 + latent + 1 + len(hyperparams.build(sweep)["plots"])
+    for src in images:
+        assert src.startswith("data:image/png;base64,")
+        assert base64.b64decode(src.split(",", 1)[1])[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_warnings_name_each_failed_trial_with_its_reason(store, sweep, page):
+    text = " ".join(page.sections["warnings"].split())
+    failed = sweep.trials[sweep.trials["status"] == "FAILED"]
+    assert len(failed)
+    for run_id, trial in failed.iterrows():
+        reason = store.client.get_run(run_id).data.tags["failure_reason"]
+        assert f"trial {trial['trial_id']} ({trial['params.model']}) failed: {reason}" in text
+        assert "learning_rate=10000" in text
+
+
+def test_best_trials_show_three_or_fewer_finished_trials_with_their_artifacts(sweep, page):
+    from reports import best_trials
+
+    block = best_trials.build(sweep)
+    top = sweep.top(3)
+    assert [t["run_id"] for t in block["trials"]] == list(top.index)
+    titles = [row["title"] for row in block["rows"]]
+    assert titles[:2] == ["Loss curves (train and validation)", "KL per latent dimension (last epoch, validation)"]
+    for row in block["rows"]:
+        assert len(row["cells"]) == len(top)
+        for cell, run_id in zip(row["cells"], top.index, strict=True):
+            assert "image" in cell, f"{row['title']} of {run_id}: {cell.get('note')}"
+
+
+def test_a_missing_artifact_is_a_note_in_its_cell_and_a_warning(sweep):
+    best = sweep.best.name
+    paths = sweep.artifact_paths(best)
+    paths.discard("images/samples.png")  # as if the run had not logged it
+    try:
+        html = render.render_sections(sweep, ["warnings", "best_trials"])
+    finally:
+        paths.add("images/samples.png")
+    assert '<span class="muted">no images/samples.png artifact in this run</span>' in html
+    assert f"trial {sweep.best['trial_id']} ({sweep.best['params.model']}): no images/samples.png" in html
