@@ -41,9 +41,10 @@ SETTINGS = {
 
 
 def codes_of(model, x, y=None) -> np.ndarray:
-    """Posterior means, flattened to ``(n, d)``."""
-    z_mean, _ = posterior_means(model, model.training_inputs(x, y) if y is not None and getattr(model, "conditional", False) else x)
-    return z_mean.reshape(len(z_mean), -1)
+    """Posterior means of images ``x`` (conditioned on ``y`` for a conditional family)."""
+    inputs = model.training_inputs(x, y) if getattr(model, "conditional", False) else x
+    z_mean, _ = posterior_means(model, inputs)
+    return z_mean
 
 
 def trial_metrics(model, dataset, settings: MetricSettings, seed: int = 0):
@@ -52,7 +53,7 @@ def trial_metrics(model, dataset, settings: MetricSettings, seed: int = 0):
     Returns:
         ``(metrics, params, skipped, codes)``: the values to log, the metric parameters to
         log as params, a list of "names: reason" for what was left out, and the test codes
-        with their labels/factors for the report's latent view.
+        with their labels/factors for the report's latent view (None for grid codes).
     """
     values, skipped = {}, []
     params = {f"metric_{k}": v for k, v in asdict(settings).items()}
@@ -69,8 +70,17 @@ def trial_metrics(model, dataset, settings: MetricSettings, seed: int = 0):
     n = settings.metric_images
     x_train, y_train = dataset.x_train[:n], None if dataset.y_train is None else dataset.y_train[:n]
     x_test, y_test = dataset.x_test[:n], None if dataset.y_test is None else dataset.y_test[:n]
-    codes_train, codes_test = codes_of(model, x_train, y_train), codes_of(model, x_test, y_test)
-    values.update(safe("gaussian_total_correlation", skipped, metrics.gaussian_total_correlation, codes_test))
+    codes_test = codes_of(model, x_test, y_test)
+    if codes_test.ndim > 2:
+        skipped.append(f"gaussian_total_correlation, mig, sap, dci, modularity, probe_accuracy, beta_vae_score, "
+                       f"factor_vae_score: {model.family} codes are a grid of codebook vectors, not a latent vector")
+        return values, params, skipped, None
+    codes_train = codes_of(model, x_train, y_train)
+    if len(codes_test) > codes_test.shape[1]:
+        values.update(safe("gaussian_total_correlation", skipped, metrics.gaussian_total_correlation, codes_test))
+    else:
+        skipped.append(f"gaussian_total_correlation: {len(codes_test)} test codes cannot estimate a "
+                       f"{codes_test.shape[1]}-dimensional covariance")
 
     if y_train is None:
         skipped.append("mig, sap, dci, modularity, probe_accuracy: the dataset has no labels or factors")
@@ -78,6 +88,7 @@ def trial_metrics(model, dataset, settings: MetricSettings, seed: int = 0):
         skipped.append(f"mig, sap, dci, modularity: {dataset.name} has a single label factor; probe_accuracy reported instead")
         values.update(safe("probe_accuracy", skipped, metrics.linear_probe, codes_train, y_train, codes_test, y_test))
     else:
+        skipped.append(f"probe_accuracy: {dataset.name} has several factors; the disentanglement metrics score the codes")
         values.update(safe("mig", skipped, metrics.mig, codes_train, y_train, num_bins=settings.num_bins))
         values.update(safe("modularity", skipped, metrics.modularity, codes_train, y_train, num_bins=settings.num_bins))
         values.update(safe("sap", skipped, metrics.sap, codes_train, y_train, codes_test, y_test))
@@ -94,7 +105,9 @@ def trial_metrics(model, dataset, settings: MetricSettings, seed: int = 0):
         values.update(safe("factor_vae_score", skipped, metrics.factor_vae_score, dataset.ground_truth, representation,
                            rs, batch_size=settings.sampler_batch, num_train=settings.sampler_train,
                            num_eval=settings.sampler_eval, num_variance_estimate=settings.sampler_train))
-    elif y_train is not None and y_train.ndim == 2:
+    elif conditional:
+        skipped.append(f"beta_vae_score, factor_vae_score: {model.family} codes depend on the condition as well as the image")
+    else:
         skipped.append(f"beta_vae_score, factor_vae_score: need a ground-truth sampler, which {dataset.name} has not")
     codes = {"codes": codes_test.astype(np.float32)}
     if y_test is not None:

@@ -6,6 +6,7 @@ Ctrl-C or a killed process without re-running a finished trial.
 """
 
 import hashlib
+import os
 import signal
 import sys
 import time
@@ -207,6 +208,7 @@ class Sweep:
         self.worker_id = getattr(args, "worker_id", None) or "local"
         self.versions = tracking.versions()
         self.resumed = False
+        self.joined = False  # a worker of a distributed sweep: the parent run belongs to the chief
 
     def resolve_name(self, args) -> str:
         if args.name:
@@ -272,6 +274,18 @@ class Sweep:
         })
         tracking.log_text(self.client, self.parent_id, self.space.to_yaml(), "search_space.yaml")
 
+    def join_parent(self):
+        """Attach to the parent run that a distributed sweep's chief created (workers only)."""
+        parent = self.find_parent()
+        if parent is None:
+            raise SweepError(f"no sweep named '{self.name}' in {self.client.tracking_uri}; a worker joins a sweep that "
+                             "its chief started: give the chief's --name and the same --tracking-uri (a tracking "
+                             "server's http://... when the chief runs on another machine)")
+        if parent.data.tags.get("space_digest") != self.space_digest():
+            raise ConfigError(f"sweep '{self.name}' was started with another search space, tuner, budget, "
+                              "--max-trials or seed; start the worker with the chief's options")
+        self.parent_id, self.joined = parent.info.run_id, True
+
     def children(self, status=None):
         query = f"tags.`{tracking.TAG_PARENT}` = '{self.parent_id}'"
         if status:
@@ -285,9 +299,11 @@ class Sweep:
             raise SweepError(f"sweep '{self.name}' has an MLflow run but no tuner state in {project}; "
                              "resume it on the machine that started it, or pass a new --name")
         common = dict(hypermodel=VAEHyperModel(self.space, self.dataset, self.seed), objective=objective,
-                      directory=str(self.directory), project_name=self.name, seed=self.seed,
+                      directory=str(self.directory), project_name=self.name,
+                      seed=self.seed + 1,  # keras-tuner reads seed 0 as "no seed"
                       # Decided from the MLflow record, never silently: a new sweep starts clean.
-                      overwrite=not self.resumed,
+                      # A worker shares the chief's folder (hyperband reads other trials' checkpoints).
+                      overwrite=not (self.resumed or self.joined),
                       max_consecutive_failed_trials=self.max_trials + 1)
         if self.tuner_name == "hyperband":
             tuner = TrackedHyperband(max_epochs=self.budget.epochs, factor=self.budget.hyperband_factor,
@@ -317,12 +333,15 @@ class Sweep:
             return None
         return min(values) if self.space.direction == "min" else max(values)
 
-    def run(self):
+    def load_data(self):
         subset = self.budget.subset if self.args.subset is None else self.args.subset
         self.dataset = load_dataset(self.space.dataset, data_dir=self.args.data_dir, subset=subset, seed=self.seed)
         self.budget.subset = subset
         for note in self.dataset.notes:
             say(note)
+
+    def run(self):
+        self.load_data()
         self.open_parent()
         tuner = self.make_tuner()
         verb = "resuming" if self.resumed else "starting"
@@ -380,7 +399,8 @@ def print_table(runs, key, space):
 
 
 def sweep_command(args) -> int:
-    if args.workers or args.chief:
+    # Keras Tuner's own variables (KERASTUNER_ORACLE_IP, ...) also make a process a chief or worker.
+    if args.workers or args.chief or "KERASTUNER_ORACLE_IP" in os.environ:
         from sweeps.distributed import distributed_command
 
         return distributed_command(args)

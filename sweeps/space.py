@@ -38,7 +38,6 @@ SHARED = ("latent_dim", "learning_rate", "batch_size", "depth")
 TOP_KEYS = {"dataset", "description", "tuner", "objective", "models", "hyperparameters", "budgets", "failure"}
 BUDGET_KEYS = {"max_trials", "epochs", "subset", "hyperband_factor"}
 FAILURE_KEYS = {"collapse_kl", "collapse_after"}
-STANDARD_LOGS = ("loss", "reconstruction_loss", "kl_loss", "elbo")
 # name -> (lowest allowed value, whether the value must be an integer)
 LIMITS = {"latent_dim": (1, True), "batch_size": (1, True), "depth": (1, True), "learning_rate": (0.0, False),
           "beta": (0.0, False)}
@@ -167,7 +166,8 @@ def parse_space(raw, dataset: str, source: str) -> SearchSpace:
         params = params or {}
         if not isinstance(params, dict):
             fail(f"models.{family}", "must be a mapping of hyperparameters (or {})")
-        accepted = set(inspect.signature(MODELS[family].__init__).parameters) - {"self", "image_shape", "likelihood", "latent_dim", "depth", "seed", "kwargs"}
+        accepted = set(inspect.signature(MODELS[family].__init__).parameters) - {
+            "self", "image_shape", "likelihood", "latent_dim", "depth", "seed", "kwargs", *getattr(MODELS[family], "needs", ())}
         for name in params:
             if name not in accepted:
                 fail(f"models.{family}.{name}", f"is not a hyperparameter of '{family}'; it takes {', '.join(sorted(accepted)) or 'none'}")
@@ -203,11 +203,14 @@ def parse_space(raw, dataset: str, source: str) -> SearchSpace:
     objective = objective_raw["name"]
     logged = set()
     for family in models:
-        cls = MODELS[family]
-        names = set(cls.extra_metric_names(cls)) | set(STANDARD_LOGS)
+        names = set(MODELS[family].logged_metric_names())
         logged |= names | {f"val_{n}" for n in names}
     if objective not in logged:
         fail("objective", f"names '{objective}', which the models do not log; use one of {', '.join(sorted(logged))}")
+    missing = [f for f in models if objective.removeprefix("val_") not in MODELS[f].logged_metric_names()]
+    if missing:
+        fail("objective", f"'{objective}' is not logged by {', '.join(missing)}; use one that every family logs, "
+                          "such as val_reconstruction_loss")
     direction = objective_raw.get("direction", "max" if "elbo" in objective else "min")
     if direction not in ("min", "max"):
         fail("objective.direction", f"is '{direction}'; use min or max")

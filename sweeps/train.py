@@ -19,6 +19,10 @@ def check_training_args(args) -> None:
         raise ConfigError(f"latent dimension must be at least 1, got {args.latent_dim}; pass --latent-dim 2 or more")
     if args.beta is not None and not args.beta >= 0:
         raise ConfigError(f"beta must be 0 or more, got {args.beta}; pass e.g. --beta 1")
+    from vae.models import MODELS
+
+    if args.model not in MODELS:
+        raise ConfigError(f"unknown model '{args.model}'; choose one of {', '.join(MODELS)}")
 
 
 def train(args, extra_params: dict) -> dict:
@@ -41,11 +45,12 @@ def train(args, extra_params: dict) -> dict:
 
     keras.utils.set_random_seed(args.seed)
     dataset = load_dataset(args.dataset, data_dir=args.data_dir, subset=args.subset, seed=args.seed)
-    for note in dataset.notes:
-        say(note)
     model = build_model(args.model, dataset.image_shape, dataset.likelihood, latent_dim=args.latent_dim,
                         beta=args.beta, depth=args.depth, seed=args.seed, **extra_params, **model_context(args.model, dataset))
     compile_model(model, args.learning_rate)
+    model.training_inputs(dataset.x_val[:1], dataset.y_val[:1] if dataset.y_val is not None else None)
+    for note in dataset.notes:  # after every check, so that a mistake stays one line
+        say(note)
 
     client = tracking.connect(args.tracking_uri)
     experiment = tracking.experiment_id(client, f"vae-{args.dataset}")
@@ -72,7 +77,7 @@ def train(args, extra_params: dict) -> dict:
                              f"({tracking.run_url_hint(client, run_id)})")
         result = finish_tracked(model, dataset, client, run_id, seed=args.seed)
         result.update(log_trial_metrics(model, dataset, client, run_id, SETTINGS["quick"], seed=args.seed))
-        if result["active_units"] == 0:
+        if model.has_elbo and result.get("active_units") == 0:
             warning = "posterior collapse: no active latent unit; lower --beta or train longer"
             tracking.set_tags(client, run_id, {"warning": warning})
             say(f"warning: {warning}")
@@ -82,13 +87,11 @@ def train(args, extra_params: dict) -> dict:
         raise
     finally:
         client.set_terminated(run_id, status)
-    last = final_logs(history)
-    print(
-        f"done in {time.monotonic() - start:.0f}s: val_loss {last.get('val_loss', float('nan')):.2f}  "
-        f"val_elbo {last.get('val_elbo', float('nan')):.2f}  test_elbo {result['test_elbo']:.2f}  "
-        f"active_units {result['active_units']}/{args.latent_dim}\n{tracking.run_url_hint(client, run_id)}",
-        file=sys.stdout,
-    )
+    shown = {**{k: v for k, v in final_logs(history).items() if k in ("val_loss", "val_elbo")},
+             **{k: v for k, v in result.items() if k in ("test_elbo", "test_nll", "test_reconstruction_loss")}}
+    units = f"  active_units {result['active_units']}/{args.latent_dim}" if "active_units" in result else ""
+    print(f"done in {time.monotonic() - start:.0f}s: " + "  ".join(f"{k} {v:.2f}" for k, v in shown.items())
+          + f"{units}\n{tracking.run_url_hint(client, run_id)}", file=sys.stdout)
     return result
 
 

@@ -172,5 +172,6 @@ def log_trial_metrics(model, dataset, client, run_id, settings, seed: int = 0) -
     tracking.log_params(client, run_id, params)
     if skipped:
         tracking.set_tags(client, run_id, {"metrics_skipped": "; ".join(skipped)[:4900]})
-    tracking.log_bytes(client, run_id, codes_npz(codes), "latents/codes.npz")
+    if codes is not None:
+        tracking.log_bytes(client, run_id, codes_npz(codes), "latents/codes.npz")
     return values

@@ -43,8 +43,3 @@ def client(store):
     from mlflow.tracking import MlflowClient
 
     return MlflowClient(tracking_uri=store)
-
-
-def all_runs(client):
-    experiments = [e.experiment_id for e in client.search_experiments()]
-    return client.search_runs(experiments, max_results=10000) if experiments else []

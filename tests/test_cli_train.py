@@ -5,8 +5,8 @@ import shutil
 
 import numpy as np
 import pytest
-from conftest import all_runs
 from PIL import Image
+from store_helpers import all_runs
 
 from sweeps.cli import main
 
@@ -82,6 +82,8 @@ BAD_INPUTS = {
     "missing celeba": (["--dataset", "celeba", "--data-dir", "{tmp}/nodata"], "celeba"),
     "missing data dir": (["--data-dir", "{tmp}/absent"], "does not exist"),
     "not a number": (["--epochs", "two"], "invalid int value"),
+    "cvae without labels": (["--dataset", "dsprites", "--model", "cvae"], "cvae needs"),
+    "beta for a wae": (["--model", "wae", "--beta", "4"], "wae"),
 }
 
 

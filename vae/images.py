@@ -1,6 +1,13 @@
 """The pictures of the field, as uint8 image grids: reconstructions, samples,
-interpolations and latent traversals. Pure functions of a model and data; no I/O."""
+interpolations, latent traversals and class-conditional samples. Pure functions of a model
+and data; no I/O.
 
+Every function takes the labels or factors ``y`` beside the images; unconditional models
+ignore them, conditional ones (``model.conditional``) decode with ``model.conditions_of(y)``.
+Codes may be vectors or grids (VQ-VAE): their shape comes from the model.
+"""
+
+import keras
 import numpy as np
 from keras import ops
 
@@ -18,39 +25,66 @@ def to_grid(images: np.ndarray, rows: int, cols: int, pad: int = 2) -> np.ndarra
     return grid[..., 0] if c == 1 else grid
 
 
-def _decode_images(model, z) -> np.ndarray:
-    return ops.convert_to_numpy(model.mean_image(model.decode(ops.convert_to_tensor(z, "float32"))))
+def _tensors(structure):
+    return keras.tree.map_structure(lambda a: ops.convert_to_tensor(a, "float32"), structure)
 
 
-def _codes(model, x) -> np.ndarray:
-    z_mean, _ = model.encode(ops.convert_to_tensor(x, "float32"))
+def _conditions(model, y, n=None):
+    """Conditions of the first ``n`` rows of ``y`` (repeated when ``y`` is shorter), or None."""
+    if y is None or not model.conditional:
+        return None
+    y = np.asarray(y)
+    if n is not None:
+        y = y[np.arange(n) % len(y)]
+    return model.conditions_of(y)
+
+
+def _decode_images(model, z, condition=None) -> np.ndarray:
+    inputs = _tensors(model.decoder_inputs(np.asarray(z, np.float32), condition))
+    return ops.convert_to_numpy(model.mean_image(model.decode(inputs)))
+
+
+def _codes(model, x, y=None) -> np.ndarray:
+    inputs = model.training_inputs(x, y) if model.conditional else x
+    z_mean, _ = model.encode(_tensors(inputs))
     return ops.convert_to_numpy(z_mean)
 
 
-def reconstructions(model, x: np.ndarray, n: int = 10) -> np.ndarray:
+def reconstructions(model, x: np.ndarray, n: int = 10, y: np.ndarray | None = None) -> np.ndarray:
     """Top row: ``n`` test images; bottom row: their reconstructions from the posterior mean."""
-    x = x[:n]
-    return to_grid(np.concatenate([x, _decode_images(model, _codes(model, x))]), 2, len(x))
+    x, y = x[:n], None if y is None else y[:n]
+    c = _conditions(model, y)
+    return to_grid(np.concatenate([x, _decode_images(model, _codes(model, x, y), c)]), 2, len(x))
 
 
-def samples(model, n: int = 64, seed: int = 0) -> np.ndarray:
-    """Decoded draws from the prior N(0, I), as a square grid."""
+def samples(model, n: int = 64, seed: int = 0, y: np.ndarray | None = None) -> np.ndarray:
+    """Decoded draws from the prior (``model.sample_latents``), as a square grid.
+
+    A conditional model decodes them with the conditions of the first examples of ``y``.
+    """
     side = int(np.sqrt(n))
-    z = np.random.default_rng(seed).standard_normal((side * side, model.latent_dim))
-    return to_grid(_decode_images(model, z.astype(np.float32)), side, side)
+    z = model.sample_latents(side * side, seed)
+    return to_grid(_decode_images(model, z, _conditions(model, y, side * side)), side, side)
 
 
-def interpolations(model, x: np.ndarray, pairs: int = 5, steps: int = 10) -> np.ndarray:
-    """Each row decodes a straight line between the posterior means of two test images."""
+def interpolations(model, x: np.ndarray, pairs: int = 5, steps: int = 10, y: np.ndarray | None = None) -> np.ndarray:
+    """Each row decodes a straight line between the posterior means of two test images (and,
+    for a conditional model, between their conditions)."""
     pairs = min(pairs, len(x) // 2)
-    codes = _codes(model, x[: 2 * pairs])
-    t = np.linspace(0.0, 1.0, steps, dtype=np.float32)[None, :, None]
-    z = codes[:pairs, None, :] * (1 - t) + codes[pairs:, None, :] * t
-    return to_grid(_decode_images(model, z.reshape(-1, model.latent_dim)), pairs, steps)
+    x, y = x[: 2 * pairs], None if y is None else y[: 2 * pairs]
+    codes = _codes(model, x, y)
+    c = _conditions(model, y)
+
+    def line(a):
+        t = np.linspace(0.0, 1.0, steps, dtype=np.float32).reshape(1, steps, *[1] * (a.ndim - 1))
+        mixed = a[:pairs, None] * (1 - t) + a[pairs:, None] * t
+        return mixed.reshape(pairs * steps, *a.shape[1:])
+
+    return to_grid(_decode_images(model, line(codes), None if c is None else line(c)), pairs, steps)
 
 
 def traversals(model, x: np.ndarray, kl_per_dim: np.ndarray | None = None,
-               max_dims: int = 10, steps: int = 9, limit: float = 3.0) -> np.ndarray:
+               max_dims: int = 10, steps: int = 9, limit: float = 3.0, y: np.ndarray | None = None) -> np.ndarray:
     """One row per latent dimension: vary it over [-limit, limit] from a test image's code.
 
     Dimensions are shown in decreasing order of their KL when ``kl_per_dim`` is given (the
@@ -58,20 +92,36 @@ def traversals(model, x: np.ndarray, kl_per_dim: np.ndarray | None = None,
     """
     order = np.argsort(-kl_per_dim) if kl_per_dim is not None else np.arange(model.latent_dim)
     dims = order[:max_dims]
-    base = _codes(model, x[:1])[0]
+    y = None if y is None else y[:1]
+    base = _codes(model, x[:1], y)[0]
     z = np.repeat(base[None, None, :], len(dims) * steps, axis=0).reshape(len(dims), steps, -1)
     values = np.linspace(-limit, limit, steps, dtype=np.float32)
     for row, d in enumerate(dims):
         z[row, :, d] = values
-    return to_grid(_decode_images(model, z.reshape(-1, model.latent_dim)), len(dims), steps)
+    c = _conditions(model, y, len(dims) * steps)
+    return to_grid(_decode_images(model, z.reshape(-1, model.latent_dim), c), len(dims), steps)
+
+
+def conditional_samples(model, y: np.ndarray | None = None, cols: int = 8, seed: int = 0) -> np.ndarray:
+    """One row per class (``model.condition_rows``), one column per prior draw: each column
+    keeps its z across rows, so a column shows one style under every condition."""
+    rows = model.condition_rows(y)
+    z = model.sample_latents(cols, seed)
+    z_all = np.tile(z, (len(rows),) + (1,) * (z.ndim - 1))
+    c_all = np.repeat(rows, cols, axis=0)
+    return to_grid(_decode_images(model, z_all, c_all), len(rows), cols)
 
 
 def all_images(model, x_test: np.ndarray, y_test: np.ndarray | None = None,
                kl_per_dim: np.ndarray | None = None, seed: int = 0):
-    """The four standard figures of a trained model, keyed by artifact name."""
-    return {
-        "reconstructions": reconstructions(model, x_test),
-        "samples": samples(model, seed=seed),
-        "interpolations": interpolations(model, x_test),
-        "traversals": traversals(model, x_test, kl_per_dim),
+    """The figures that apply to the model (``model.figures``), keyed by artifact name:
+    reconstructions, samples, interpolations, traversals and, for conditional models,
+    conditional_samples."""
+    figures = {
+        "reconstructions": lambda: reconstructions(model, x_test, y=y_test),
+        "samples": lambda: samples(model, seed=seed, y=y_test),
+        "interpolations": lambda: interpolations(model, x_test, y=y_test),
+        "traversals": lambda: traversals(model, x_test, kl_per_dim, y=y_test),
+        "conditional_samples": lambda: conditional_samples(model, y_test, seed=seed),
     }
+    return {name: figures[name]() for name in model.figures}

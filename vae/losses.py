@@ -68,3 +68,55 @@ def mmd_imq(z, prior_z, scales=(0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0)):
         k_zp = ops.sum(imq_kernel(z, prior_z, c)) / (n * n)
         total = total + k_zz + k_pp - 2.0 * k_zp
     return total
+
+
+def nearest_codes(z, codebook):
+    """Index of the codebook row nearest to each vector of ``z`` (squared Euclidean distance).
+
+    Args:
+        z: ``(..., dim)`` encoder outputs.
+        codebook: ``(num_embeddings, dim)`` code vectors.
+
+    Returns:
+        int32 indices of shape ``z.shape[:-1]``.
+    """
+    flat = ops.reshape(z, (-1, ops.shape(codebook)[-1]))
+    sq_dist = (
+        ops.sum(ops.square(flat), axis=-1, keepdims=True)
+        - 2.0 * ops.matmul(flat, ops.transpose(codebook))
+        + ops.sum(ops.square(codebook), axis=-1)[None, :]
+    )
+    codes = ops.cast(ops.argmin(sq_dist, axis=-1), "int32")
+    return ops.reshape(codes, ops.shape(z)[:-1])
+
+
+def straight_through(z_e, z_q):
+    """``z_q`` in the forward pass, the identity to ``z_e`` in the backward pass (VQ-VAE)."""
+    return z_e + ops.stop_gradient(z_q - z_e)
+
+
+def vq_loss(z_e, z_q, commitment_cost):
+    """VQ-VAE's codebook + commitment terms per example, summed over the code grid:
+    ``|sg(z_e) - z_q|^2 + commitment_cost * |z_e - sg(z_q)|^2`` (van den Oord et al., 2017).
+
+    The first term moves the codes towards the encoder outputs, the second keeps the encoder
+    committed to its codes. Both have the value ``|z_e - z_q|^2`` (squared distances, not nats).
+    """
+    codebook = ops.square(ops.stop_gradient(z_e) - z_q)
+    commitment = ops.square(z_e - ops.stop_gradient(z_q))
+    per_element = codebook + commitment_cost * commitment
+    return ops.sum(ops.reshape(per_element, (ops.shape(z_e)[0], -1)), axis=-1)
+
+
+def perplexity(counts):
+    """``exp(entropy)`` of the distribution proportional to ``counts``: the effective number
+    of codes in use (K for uniform use of K codes, 1 for a single code)."""
+    p = counts / ops.maximum(ops.sum(counts), 1.0)
+    # p * log(p) -> 0 as p -> 0; the floor keeps log finite for unused codes.
+    return ops.exp(-ops.sum(p * ops.log(ops.maximum(p, 1e-12))))
+
+
+def code_counts(codes, num_embeddings):
+    """How often each of ``num_embeddings`` codes occurs in the integer array ``codes``."""
+    one_hot = ops.one_hot(ops.reshape(codes, (-1,)), num_embeddings)
+    return ops.sum(one_hot, axis=0)

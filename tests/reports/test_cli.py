@@ -1,7 +1,7 @@
 """`vaesweep report`: the file and its printed path, and user mistakes as one line, exit 2."""
 
 import pytest
-from conftest import MAIN_NAME
+from sweep_names import MAIN_NAME
 
 from sweeps.cli import main
 

@@ -3,7 +3,7 @@
 import math
 
 import pytest
-from conftest import FAILED_NAME, MAIN_NAME
+from sweep_names import FAILED_NAME, MAIN_NAME
 
 from reports import data as d
 from vae.errors import SweepError

@@ -5,7 +5,7 @@ import re
 from html.parser import HTMLParser
 
 import pytest
-from conftest import MAIN_NAME
+from sweep_names import MAIN_NAME
 
 from reports import hyperparams, render
 from reports.data import CODES

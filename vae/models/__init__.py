@@ -4,12 +4,20 @@ from vae.errors import ConfigError
 from vae.models.base import LIKELIHOODS, VAE
 from vae.models.beta import BetaVAE
 from vae.models.conv import ConvVAE
+from vae.models.cvae import CVAE
+from vae.models.infovae import InfoVAE
 from vae.models.mlp import MLPVAE
+from vae.models.vqvae import VQVAE
+from vae.models.wae import WAE
 
 MODELS: dict[str, type[VAE]] = {
     "mlp": MLPVAE,
     "conv": ConvVAE,
     "beta": BetaVAE,
+    "wae": WAE,
+    "infovae": InfoVAE,
+    "vqvae": VQVAE,
+    "cvae": CVAE,
 }
 
 

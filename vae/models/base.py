@@ -45,7 +45,9 @@ class VAE(keras.Model):
 
     Logged terms (nats per example): ``reconstruction_loss`` = -log p(x|z) summed over pixels,
     ``kl_loss`` = KL(q(z|x) || N(0, I)), ``elbo`` = -(reconstruction + KL) and ``loss`` = the
-    objective minimised, reconstruction + ``regularizer(...)``; plus ``kl_dim_<i>``.
+    objective minimised, reconstruction + ``regularizer(...)``; plus ``kl_dim_<i>``. Families
+    without an ELBO (``has_elbo = False``) track only ``reconstruction_loss`` and ``loss``
+    of these, plus their own terms (``extra_metric_names``).
 
     Args:
         image_shape: ``(height, width, channels)`` of the data.
@@ -59,7 +61,13 @@ class VAE(keras.Model):
 
     family = "vae"
     default_beta = 1.0
-    has_elbo = True  # False for families whose objective is not a likelihood bound
+    # False for families without a stochastic encoder and a KL to the prior (WAE, VQ-VAE):
+    # they neither track nor report kl_loss, elbo or kl_dim_<i>, and their encode() returns
+    # (codes, None).
+    has_elbo = True
+    conditional = False  # True when inputs are (images, condition) (see training_inputs)
+    # The figures of vae.images that apply to the family (see images.all_images).
+    figures = ("reconstructions", "samples", "interpolations", "traversals")
     depth_range = (1, 4)
 
     def __init__(self, image_shape, latent_dim, likelihood, beta=None, depth=2, seed=None, **kwargs):
@@ -77,11 +85,11 @@ class VAE(keras.Model):
             self.log_scale = self.add_weight(
                 shape=(self.image_shape[-1],), initializer="zeros", name="log_scale"
             )
+        standard = ("reconstruction_loss", "kl_loss", "elbo") if self.has_elbo else ("reconstruction_loss",)
         self.trackers = {
-            name: keras.metrics.Mean(name=name)
-            for name in ("reconstruction_loss", "kl_loss", "elbo", *self.extra_metric_names())
+            name: keras.metrics.Mean(name=name) for name in (*standard, *self.extra_metric_names())
         }
-        self.kl_dim_tracker = MeanVector(self.latent_dim, name="kl_dim")
+        self.kl_dim_tracker = MeanVector(self.latent_dim, name="kl_dim") if self.has_elbo else None
 
     # --- architecture: the families override these two -------------------------------
     def encoder_body(self) -> list[layers.Layer]:
@@ -140,10 +148,18 @@ class VAE(keras.Model):
 
     # --- the objective: families override regularizer / extra terms ------------------
     def regularizer(self, kl, z_mean, z_log_var, z):
-        """The term added to the reconstruction loss; ``kl`` is per example and dimension."""
+        """The term added to the reconstruction loss; ``kl`` is per example and dimension
+        (None when the family has no ELBO)."""
         return self.beta * ops.mean(ops.sum(kl, axis=-1))
 
-    def extra_metric_names(self) -> tuple[str, ...]:
+    @classmethod
+    def logged_metric_names(cls) -> tuple[str, ...]:
+        """The family's Keras log names, without ``val_`` twins and ``kl_dim_<i>``."""
+        standard = ("loss", "reconstruction_loss") + (("kl_loss", "elbo") if cls.has_elbo else ())
+        return standard + tuple(cls.extra_metric_names())
+
+    @classmethod
+    def extra_metric_names(cls) -> tuple[str, ...]:
         """Names of extra per-batch terms a family tracks (see ``extra_metrics``)."""
         return ()
 
@@ -163,20 +179,39 @@ class VAE(keras.Model):
         """The images of a batch (conditional families pass ``(images, condition)``)."""
         return inputs
 
+    # --- what the figures need: conditions, decoder inputs, the prior ------------------
+    def conditions_of(self, y):
+        """Condition vectors for labels or factors ``y``; None for unconditional families."""
+        return None
+
+    def decoder_inputs(self, z, condition=None):
+        """What ``decode`` takes for codes ``z`` (conditional families pair them with
+        ``condition``, rows of ``conditions_of(y)``)."""
+        return z
+
+    def sample_latents(self, n: int, seed: int = 0) -> np.ndarray:
+        """``n`` draws from the prior p(z), as float32 NumPy: N(0, I) here."""
+        return np.random.default_rng(seed).standard_normal((n, self.latent_dim)).astype(np.float32)
+
+    def fit_prior(self, x, y=None, batch_size: int = 256) -> None:
+        """Fit the prior to training data after training; a no-op for a fixed N(0, I) prior."""
+
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
         images = self.images_of(x)
         recon = self.reconstruction_nll(images, y_pred["out"])
-        kl = losses.kl_per_dim(y_pred["z_mean"], y_pred["z_log_var"])
-        kl_total = ops.sum(kl, axis=-1)
-        loss = ops.mean(recon) + self.regularizer(kl, y_pred["z_mean"], y_pred["z_log_var"], y_pred["z"])
+        z_log_var = y_pred.get("z_log_var")
+        kl = losses.kl_per_dim(y_pred["z_mean"], z_log_var) if self.has_elbo else None
+        loss = ops.mean(recon) + self.regularizer(kl, y_pred["z_mean"], z_log_var, y_pred["z"])
         if self.losses:
             loss = loss + ops.sum(self.losses)
         self.trackers["reconstruction_loss"].update_state(recon)
-        self.trackers["kl_loss"].update_state(kl_total)
-        self.trackers["elbo"].update_state(-(recon + kl_total))
+        if kl is not None:
+            kl_total = ops.sum(kl, axis=-1)
+            self.trackers["kl_loss"].update_state(kl_total)
+            self.trackers["elbo"].update_state(-(recon + kl_total))
+            self.kl_dim_tracker.update_state(kl)
         for name, value in self.extra_metrics(x, y_pred).items():
             self.trackers[name].update_state(value)
-        self.kl_dim_tracker.update_state(kl)
         return loss
 
     def get_metrics_result(self):

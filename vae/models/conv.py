@@ -23,25 +23,38 @@ class ConvVAE(VAE):
     depth_range = (2, 4)
 
     def encoder_body(self):
-        convs = [
+        return self.down_convs() + [layers.Flatten(), layers.Dense(HIDDEN, activation="relu")]
+
+    def decoder_body(self):
+        h0, w0 = self.feature_grid()
+        return [
+            layers.Dense(HIDDEN, activation="relu"),
+            layers.Dense(h0 * w0 * FILTERS[self.depth - 1], activation="relu"),
+            layers.Reshape((h0, w0, FILTERS[self.depth - 1])),
+        ] + self.up_convs()
+
+    # --- the convolutional stacks, shared with the families that keep a spatial code ------
+    def feature_grid(self) -> tuple[int, int]:
+        """Height and width of the deepest feature map: ``ceil(size / 2**depth)``."""
+        height, width, _ = self.image_shape
+        return math.ceil(height / 2**self.depth), math.ceil(width / 2**self.depth)
+
+    def down_convs(self) -> list[layers.Layer]:
+        """``depth`` stride-2 convolutions: images -> the ``feature_grid`` feature map."""
+        return [
             layers.Conv2D(f, 4, strides=2, padding="same", activation="relu")
             for f in FILTERS[: self.depth]
         ]
-        return convs + [layers.Flatten(), layers.Dense(HIDDEN, activation="relu")]
 
-    def decoder_body(self):
+    def up_convs(self) -> list[layers.Layer]:
+        """Transposed convolutions from the ``feature_grid`` map to per-pixel outputs, cropped
+        to the image size."""
         height, width, channels = self.image_shape
+        h0, w0 = self.feature_grid()
         scale = 2**self.depth
-        h0, w0 = math.ceil(height / scale), math.ceil(width / scale)
-        filters = FILTERS[: self.depth]
         body = [
-            layers.Dense(HIDDEN, activation="relu"),
-            layers.Dense(h0 * w0 * filters[-1], activation="relu"),
-            layers.Reshape((h0, w0, filters[-1])),
-        ]
-        body += [
             layers.Conv2DTranspose(f, 4, strides=2, padding="same", activation="relu")
-            for f in reversed(filters[:-1])
+            for f in reversed(FILTERS[: self.depth - 1])
         ]
         body.append(layers.Conv2DTranspose(channels, 4, strides=2, padding="same"))
         extra_h, extra_w = h0 * scale - height, w0 * scale - width
