@@ -82,7 +82,7 @@ BAD_INPUTS = {
     "missing celeba": (["--dataset", "celeba", "--data-dir", "{tmp}/nodata"], "celeba"),
     "missing data dir": (["--data-dir", "{tmp}/absent"], "does not exist"),
     "not a number": (["--epochs", "two"], "invalid int value"),
-    "cvae without labels": (["--dataset", "dsprites", "--model", "cvae"], "cvae needs"),
+    "cvae without labels": (["--dataset", "dsprites", "--model", "cvae"], "are not 0/1 attributes"),
     "beta for a wae": (["--model", "wae", "--beta", "4"], "wae"),
 }
 
