@@ -18,7 +18,6 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import keras  # noqa: E402
-import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from sweeps import tracking  # noqa: E402
@@ -72,7 +71,7 @@ def plain(dataset, args):
     def train_step(x):
         with tf.GradientTape() as tape:
             loss = elbo_terms(x)
-        optimizer.apply_gradients(zip(tape.gradient(loss, weights), weights))
+        optimizer.apply_gradients(zip(tape.gradient(loss, weights), weights, strict=True))
         return loss
 
     @tf.function

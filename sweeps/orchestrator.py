@@ -10,6 +10,7 @@ import os
 import signal
 import sys
 import time
+import warnings
 
 import keras
 import keras_tuner as kt
@@ -36,6 +37,9 @@ TUNER_DIR = "tuner"
 # keras-tuner prints every failed trial's traceback when DEBUG is on (its default); a failed
 # trial is a result here, reported in one line and recorded in MLflow with its reason.
 kt_config.DEBUG = False
+# Hyperband restores a trial's weights from an earlier trial's checkpoint into a fresh
+# optimizer; Keras warns that the old optimizer state is skipped, which is what we want.
+warnings.filterwarnings("ignore", message="Skipping variable loading for optimizer")
 
 
 class VAEHyperModel(kt.HyperModel):
@@ -348,6 +352,9 @@ class Sweep:
         say(f"{verb} sweep '{self.name}': {self.tuner_name}, budget {self.budget_name} "
                  f"({self.max_trials} trials, {self.budget.epochs} epochs), objective {self.space.objective} "
                  f"({self.space.direction})")
+        if self.space.objective.removeprefix("val_") == "loss" and len(self.space.models) > 1:
+            say("note: 'loss' is each family's own objective (a β-weighted ELBO, WAE's MMD penalty, VQ-VAE's "
+                "codebook loss); compare families on test_nll or reconstruction in the report")
         start = time.monotonic()
         keras.utils.set_random_seed(self.seed)
         status = "FAILED"

@@ -12,7 +12,6 @@ import yaml
 
 from sweeps.cli import main
 from sweeps.space import default_path
-
 from vae.models import MODELS
 
 
