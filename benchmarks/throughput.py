@@ -1,9 +1,12 @@
 """Training throughput of the `conv` model: vaesweep's tracked `fit` against a plain
 `tf.function` loop of the same network, in the same process, on the same data.
 
-    .venv/bin/python benchmarks/throughput.py [--images 8000] [--epochs 3] [--batch-size 64]
+    .venv/bin/python benchmarks/throughput.py [--images 8000] [--epochs 10] [--batch-size 64]
 
-Prints images/s for both (the first epoch, which traces and compiles, is not counted).
+The two alternate epoch by epoch (this machine's speed drifts by tens of percent over tens of
+seconds, so back-to-back runs would measure the drift); each epoch trains on the training
+images and evaluates the validation images. The first epoch of each, which traces and
+compiles, is not counted. Prints images/s per epoch, the medians and their ratio.
 """
 
 import argparse
@@ -18,6 +21,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import keras  # noqa: E402
+import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from sweeps import tracking  # noqa: E402
@@ -27,32 +31,21 @@ from vae.data import load_dataset  # noqa: E402
 from vae.models import build_model  # noqa: E402
 
 
-def ours(dataset, args):
-    """The platform's path: build_model + compile + fit_tracked (MLflow logging every epoch)."""
+def ours(dataset, args, client, run_id):
+    """The platform's path: build_model + compile + fit_tracked (MLflow logging every epoch).
+    Yields after each epoch."""
     keras.utils.set_random_seed(0)
     model = build_model("conv", dataset.image_shape, dataset.likelihood, latent_dim=args.latent_dim, depth=args.depth)
     compile_model(model, 1e-3)
-    with tempfile.TemporaryDirectory() as tmp:
-        client = tracking.connect(f"sqlite:///{tmp}/mlflow.db")
-        run = client.create_run(tracking.experiment_id(client, "bench"))
-        times = []
-
-        class Timer(keras.callbacks.Callback):
-            def on_epoch_begin(self, epoch, logs=None):
-                self.t = time.perf_counter()
-
-            def on_epoch_end(self, epoch, logs=None):
-                times.append(time.perf_counter() - self.t)
-
-        fit_tracked(model, dataset, client, run.info.run_id, epochs=args.epochs, batch_size=args.batch_size,
-                    callbacks=[Timer()], progress_prefix=None)
-    # Each epoch also runs validation; count training and validation images alike.
-    per_epoch = len(dataset.x_train) + len(dataset.x_val)
-    return per_epoch * (len(times) - 1) / sum(times[1:])
+    for epoch in range(args.epochs):
+        fit_tracked(model, dataset, client, run_id, epochs=epoch + 1, initial_epoch=epoch,
+                    batch_size=args.batch_size, progress_prefix=None)
+        yield
 
 
 def plain(dataset, args):
-    """A hand-written loop: the same encoder/decoder, the same loss, tf.GradientTape."""
+    """A hand-written loop: the same encoder/decoder, the same loss, tf.GradientTape.
+    Yields after each epoch."""
     keras.utils.set_random_seed(0)
     model = build_model("conv", dataset.image_shape, dataset.likelihood, latent_dim=args.latent_dim, depth=args.depth)
     encoder, decoder = model.encoder, model.decoder
@@ -80,39 +73,47 @@ def plain(dataset, args):
 
     train = tf.data.Dataset.from_tensor_slices(dataset.x_train).shuffle(len(dataset.x_train)).batch(args.batch_size)
     val = tf.data.Dataset.from_tensor_slices(dataset.x_val).batch(args.batch_size)
-    times = []
     for _ in range(args.epochs):
-        start = time.perf_counter()
         for x in train:
             train_step(x)
         for x in val:
-            val_step(x)
-        float(val_step(dataset.x_val[:1]))  # wait for the device
-        times.append(time.perf_counter() - start)
-    per_epoch = len(dataset.x_train) + len(dataset.x_val)
-    return per_epoch * (len(times) - 1) / sum(times[1:])
+            loss = val_step(x)
+        float(loss)  # wait for the last step
+        yield
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--images", type=int, default=8000)
-    parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--latent-dim", type=int, default=16)
     parser.add_argument("--depth", type=int, default=3)
     parser.add_argument("--data-dir", default=os.environ.get("VAE_DATA_DIR") or str(ROOT.parent / "shared" / "datasets"))
     args = parser.parse_args()
     dataset = load_dataset("mnist", data_dir=args.data_dir, subset=args.images)
-    results = {}
-    for name, fn in (("plain tf.function loop", plain), ("vaesweep fit_tracked", ours),
-                     ("plain tf.function loop (again)", plain), ("vaesweep fit_tracked (again)", ours)):
-        results[name] = fn(dataset, args)
-        print(f"{name:32s} {results[name]:8.0f} images/s", flush=True)
-    ours_best = max(v for k, v in results.items() if k.startswith("vaesweep"))
-    plain_best = max(v for k, v in results.items() if k.startswith("plain"))
-    print(f"conv VAE, MNIST {len(dataset.x_train)} train + {len(dataset.x_val)} val images, batch {args.batch_size}, "
-          f"depth {args.depth}, latent {args.latent_dim}, backend {keras.backend.backend()}: "
-          f"vaesweep / plain = {ours_best / plain_best:.3f}")
+    images = len(dataset.x_train) + len(dataset.x_val)
+    with tempfile.TemporaryDirectory() as tmp:
+        client = tracking.connect(f"sqlite:///{tmp}/mlflow.db")
+        run_id = client.create_run(tracking.experiment_id(client, "bench")).info.run_id
+        loops = {"plain tf.function loop": plain(dataset, args), "vaesweep fit_tracked": ours(dataset, args, client, run_id)}
+        rates = {name: [] for name in loops}
+        for epoch in range(args.epochs):
+            for name, loop in loops.items():
+                start = time.perf_counter()
+                next(loop)
+                if epoch > 0:
+                    rates[name].append(images / (time.perf_counter() - start))
+            if epoch > 0:
+                print(f"epoch {epoch + 1:2d}  " + "  ".join(f"{n} {r[-1]:6.0f}" for n, r in rates.items()), flush=True)
+    medians = {name: float(np.median(values)) for name, values in rates.items()}
+    ratios = np.array(rates["vaesweep fit_tracked"]) / np.array(rates["plain tf.function loop"])
+    for name, values in rates.items():
+        print(f"{name:24s} median {medians[name]:6.0f} images/s  (min {min(values):.0f}, max {max(values):.0f})")
+    print(f"conv VAE, MNIST {len(dataset.x_train)} train + {len(dataset.x_val)} val images per epoch, batch "
+          f"{args.batch_size}, depth {args.depth}, latent {args.latent_dim}, backend {keras.backend.backend()}: "
+          f"vaesweep / plain = {medians['vaesweep fit_tracked'] / medians['plain tf.function loop']:.3f} "
+          f"(medians; median of the per-epoch ratios {np.median(ratios):.3f})")
 
 
 if __name__ == "__main__":
