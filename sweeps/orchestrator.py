@@ -205,6 +205,8 @@ class Sweep:
         self.max_trials = args.max_trials or self.budget.max_trials
         self.metric_settings = SETTINGS[self.budget_name]
         self.seed, self.args = args.seed, args
+        self.dataset = None
+        self.load_data()  # before the store is touched: a data mistake must leave it as it was
         self.client = tracking.connect(args.tracking_uri)
         self.experiment_id = tracking.experiment_id(self.client, f"vae-{args.dataset}")
         self.name = self.resolve_name(args)
@@ -338,6 +340,8 @@ class Sweep:
         return min(values) if self.space.direction == "min" else max(values)
 
     def load_data(self):
+        if self.dataset is not None:
+            return
         subset = self.budget.subset if self.args.subset is None else self.args.subset
         self.dataset = load_dataset(self.space.dataset, data_dir=self.args.data_dir, subset=subset, seed=self.seed)
         self.budget.subset = subset

@@ -166,3 +166,13 @@ def test_resume_of_an_unknown_sweep_is_a_clear_error(store, shared_data, capsys)
                  "--resume", "--tracking-uri", store])
     assert code == 2
     assert "no sweep named 'nope' to resume" in capsys.readouterr().err
+
+
+def test_missing_data_fails_in_one_line_before_the_store_is_touched(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "empty").mkdir()
+    code = main(["sweep", "--dataset", "celeba", "--data-dir", str(tmp_path / "empty"), "--budget", "smoke"])
+    assert code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error: celeba") and "list_attr_celeba.txt" in err[0]
+    assert not (tmp_path / "mlruns").exists()
