@@ -17,6 +17,7 @@ from pathlib import Path
 import keras_tuner as kt
 import pytest
 from mlflow.tracking import MlflowClient
+from store_helpers import wait_for
 
 from sweeps import distributed
 from sweeps.cli import main
@@ -50,15 +51,6 @@ def check_every_trial_finished_once(client, parent, children):
     assert parent.data.metrics["trials_finished"] == 4
     best = min(children, key=lambda r: r.data.metrics["best_val_loss"])
     assert parent.data.tags["best_run_id"] == best.info.run_id
-
-
-def wait_for(predicate, timeout, what):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.3)
-    pytest.fail(f"timed out waiting for {what}")
 
 
 def free_port() -> int:

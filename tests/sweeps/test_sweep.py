@@ -4,11 +4,11 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 import yaml
+from store_helpers import wait_for
 
 from sweeps.cli import main
 from sweeps.space import default_path
@@ -103,15 +103,6 @@ def test_every_trial_diverging_is_recorded_as_failed_with_a_clear_message(store,
     for child in children:
         assert child.info.status == "FAILED"
         assert child.data.tags["failure_reason"].startswith("diverged:")
-
-
-def wait_for(predicate, timeout, what):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.5)
-    pytest.fail(f"timed out waiting for {what}")
 
 
 def test_sigkill_during_second_trial_then_resume_finishes_the_planned_trials_once(store, client, shared_data, tmp_path):
