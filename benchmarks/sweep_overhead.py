@@ -22,6 +22,20 @@ import sweeps.orchestrator as orchestrator  # noqa: E402
 from sweeps.cli import main as cli  # noqa: E402
 
 TIMES = {"fit": 0.0, "evaluation": 0.0}
+RSS_MB = []  # resident memory after each trial: flat when the Keras session is cleared
+
+
+def rss_mb() -> float:
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def record_memory(report_progress):
+    def wrapper(self, trial, times):
+        RSS_MB.append(rss_mb())
+        return report_progress(self, trial, times)
+
+    return wrapper
 
 
 def timed(name, fn):
@@ -44,6 +58,7 @@ def main():
     parser.add_argument("--max-trials", type=int)
     parser.add_argument("--data-dir", default=os.environ.get("VAE_DATA_DIR") or str(ROOT.parent / "shared" / "datasets"))
     args = parser.parse_args()
+    orchestrator.Sweep.report_progress = record_memory(orchestrator.Sweep.report_progress)
     orchestrator.fit_tracked = timed("fit", orchestrator.fit_tracked)
     orchestrator.finish_tracked = timed("evaluation", orchestrator.finish_tracked)
     orchestrator.log_trial_metrics = timed("evaluation", orchestrator.log_trial_metrics)
@@ -64,6 +79,7 @@ def main():
     print(f"  trial evaluation (metrics, images, model)  {TIMES['evaluation']:8.1f} s  {100 * TIMES['evaluation'] / wall:5.1f} %")
     print(f"  tracking, tuner, data, start-up  {rest:8.1f} s  {100 * rest / wall:5.1f} %")
     print(f"  tracking + tuner overhead relative to fit + evaluation: {100 * rest / (wall - rest):.1f} %")
+    print("  resident memory after each trial (MB): " + " ".join(f"{m:.0f}" for m in RSS_MB))
 
 
 if __name__ == "__main__":

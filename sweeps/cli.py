@@ -97,6 +97,7 @@ def main(argv=None) -> int:
         logging.getLogger(noisy).setLevel(logging.WARNING)
     try:
         args = build_parser().parse_args(argv)
+        args.argv = list(sys.argv[1:] if argv is None else argv)  # to restart a sweep as it was started
         if args.command == "train":
             from sweeps.train import train
 

@@ -99,6 +99,26 @@ def declare_param(hp, param):
     return hp.Float(param.name, float(param.min), float(param.max), step=param.step, sampling=param.sampling)
 
 
+# TensorFlow keeps some memory of every model built and fit in a process, clear_session or
+# not (keras-team/keras#17458, tensorflow#61791): tens of MB per trial here. A sweep whose
+# memory has grown by more than this restarts its process between two trials and resumes.
+RESTART_ENV = "VAESWEEP_RESTART_AFTER_MB"
+DEFAULT_RESTART_MB = 2048
+
+
+class RestartForMemory(Exception):
+    """Raised between two trials when the process should be replaced by a resumed one."""
+
+
+def resident_mb() -> float | None:
+    """This process's resident memory in MB (Linux), else None."""
+    try:
+        with open("/proc/self/statm") as statm:
+            return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+    except (OSError, ValueError):
+        return None
+
+
 class TrackedTuner:
     """Mixin for a Keras Tuner class: each trial becomes a nested MLflow run."""
 
@@ -167,6 +187,9 @@ class TrackedTuner:
         super().on_trial_end(trial)
         self.trial_times.append(time.monotonic() - self.trial_started)
         self.sweep.report_progress(trial, self.trial_times)
+        more = (self.oracle.remaining_trials() or 0) > 0
+        if more and self.sweep.memory_exceeded():  # the tuner and the oracle have saved their state
+            raise RestartForMemory
 
 
 def best_of(histories, space) -> float:
@@ -214,6 +237,7 @@ class Sweep:
         self.worker_id = getattr(args, "worker_id", None) or "local"
         self.versions = tracking.versions()
         self.resumed = False
+        self.start_mb = None  # set by run(): the memory a standalone sweep started with
         self.joined = False  # a worker of a distributed sweep: the parent run belongs to the chief
 
     def resolve_name(self, args) -> str:
@@ -348,7 +372,25 @@ class Sweep:
         for note in self.dataset.notes:
             say(note)
 
+    def memory_exceeded(self) -> bool:
+        """Whether a standalone sweep should restart its process before the next trial."""
+        if self.start_mb is None or self.joined:
+            return False
+        now = resident_mb()
+        return now is not None and now - self.start_mb > float(os.environ.get(RESTART_ENV, DEFAULT_RESTART_MB))
+
+    def restart(self):
+        """Replace this process with the same sweep, resumed (only the memory is new)."""
+        grown = resident_mb() - self.start_mb
+        say(f"memory grew by {grown:.0f} MB over these trials (TensorFlow keeps some per model); "
+            f"restarting the process to resume sweep '{self.name}' (set ${RESTART_ENV} to change the limit)")
+        argv = [*self.args.argv, "--name", self.name, "--resume"]
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os.execv(sys.executable, [sys.executable, "-m", "sweeps.cli", *argv])
+
     def run(self):
+        self.start_mb = resident_mb() if getattr(self.args, "argv", None) is not None else None
         self.load_data()
         self.open_parent()
         tuner = self.make_tuner()
@@ -365,13 +407,17 @@ class Sweep:
         try:
             tuner.search(epochs=self.budget.epochs, verbose=0)
             status = self.finish(time.monotonic() - start)
+        except RestartForMemory:
+            status = None
+            self.restart()
         except KeyboardInterrupt:
             status = "KILLED"
             print(f"interrupted; finished trials are kept. Resume with: vaesweep sweep --dataset {self.space.dataset} "
                   f"--name {self.name} --resume", file=sys.stderr)
             raise
         finally:
-            self.client.set_terminated(self.parent_id, status)
+            if status is not None:
+                self.client.set_terminated(self.parent_id, status)
         return 0
 
     def finish(self, wall_time) -> str:
