@@ -187,8 +187,9 @@ class TrackedTuner:
         super().on_trial_end(trial)
         self.trial_times.append(time.monotonic() - self.trial_started)
         self.sweep.report_progress(trial, self.trial_times)
-        more = (self.oracle.remaining_trials() or 0) > 0
-        if more and self.sweep.memory_exceeded():  # the tuner and the oracle have saved their state
+        # Only a standalone sweep restarts (a worker's oracle is a gRPC client), and only with
+        # trials left; the tuner and the oracle have saved their state by now.
+        if self.sweep.memory_exceeded() and (self.oracle.remaining_trials() or 0) > 0:
             raise RestartForMemory
 
 
