@@ -59,7 +59,7 @@ def trial_metrics(model, dataset, settings: MetricSettings, seed: int = 0):
     params = {f"metric_{k}": v for k, v in asdict(settings).items()}
     conditional = getattr(model, "conditional", False)
     if not model.has_elbo:
-        skipped.append(f"test_nll, test_bits_per_dim: {model.family} has no likelihood bound")
+        skipped.append(f"test_elbo, test_nll, test_bits_per_dim: {model.family} has no likelihood bound")
     elif conditional:
         skipped.append(f"test_nll, test_bits_per_dim: {model.family} models p(x|y); the IWAE estimate here is unconditional")
     else:
@@ -72,7 +72,7 @@ def trial_metrics(model, dataset, settings: MetricSettings, seed: int = 0):
     x_test, y_test = dataset.x_test[:n], None if dataset.y_test is None else dataset.y_test[:n]
     codes_test = codes_of(model, x_test, y_test)
     if codes_test.ndim > 2:
-        skipped.append(f"gaussian_total_correlation, mig, sap, dci, modularity, probe_accuracy, beta_vae_score, "
+        skipped.append(f"active_units, gaussian_total_correlation, mig, sap, dci, modularity, probe_accuracy, beta_vae_score, "
                        f"factor_vae_score: {model.family} codes are a grid of codebook vectors, not a latent vector")
         return values, params, skipped, None
     codes_train = codes_of(model, x_train, y_train)
