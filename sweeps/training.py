@@ -6,7 +6,6 @@ import sys
 import time
 
 import keras
-import numpy as np
 
 from sweeps import tracking
 from vae import evaluate, images
@@ -160,10 +159,6 @@ def finish_tracked(model, dataset, client, run_id, seed: int = 0) -> dict:
 def final_logs(history) -> dict:
     """The last epoch's values of a Keras History, as floats."""
     return {k: float(v[-1]) for k, v in history.history.items() if v} if history else {}
-
-
-def is_finite(value) -> bool:
-    return value is not None and bool(np.isfinite(value))
 
 
 def log_trial_metrics(model, dataset, client, run_id, settings, seed: int = 0) -> dict:

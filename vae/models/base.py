@@ -100,21 +100,24 @@ class VAE(keras.Model):
         """Layers from a latent vector to per-pixel outputs of shape ``image_shape``."""
         raise NotImplementedError
 
+    @staticmethod
+    def stack(layer_list, h):
+        """``h`` through each layer in turn (the families' encoder and decoder bodies)."""
+        for layer in layer_list:
+            h = layer(h)
+        return h
+
+    def gaussian_heads(self, h):
+        """The parameters ``[z_mean, z_log_var]`` of q(z|x) from encoder features ``h``."""
+        return [layers.Dense(self.latent_dim, name="z_mean")(h), layers.Dense(self.latent_dim, name="z_log_var")(h)]
+
     def build_encoder(self):
         inputs = keras.Input(self.image_shape)
-        h = inputs
-        for layer in self.encoder_body():
-            h = layer(h)
-        z_mean = layers.Dense(self.latent_dim, name="z_mean")(h)
-        z_log_var = layers.Dense(self.latent_dim, name="z_log_var")(h)
-        return keras.Model(inputs, [z_mean, z_log_var], name="encoder")
+        return keras.Model(inputs, self.gaussian_heads(self.stack(self.encoder_body(), inputs)), name="encoder")
 
     def build_decoder(self):
         inputs = keras.Input((self.latent_dim,))
-        h = inputs
-        for layer in self.decoder_body():
-            h = layer(h)
-        return keras.Model(inputs, h, name="decoder")
+        return keras.Model(inputs, self.stack(self.decoder_body(), inputs), name="decoder")
 
     # --- the probabilistic model ------------------------------------------------------
     def encode(self, x, training=False):

@@ -56,20 +56,14 @@ class CVAE(ConvVAE):
     def build_encoder(self):
         images = keras.Input(self.image_shape)
         condition = keras.Input((self.condition_dim,))
-        h = images
-        for layer in self.encoder_body():
-            h = layer(h)
-        h = layers.Dense(HIDDEN, activation="relu")(layers.Concatenate()([h, condition]))
-        z_mean = layers.Dense(self.latent_dim, name="z_mean")(h)
-        z_log_var = layers.Dense(self.latent_dim, name="z_log_var")(h)
-        return keras.Model([images, condition], [z_mean, z_log_var], name="encoder")
+        features = self.stack(self.encoder_body(), images)
+        h = layers.Dense(HIDDEN, activation="relu")(layers.Concatenate()([features, condition]))
+        return keras.Model([images, condition], self.gaussian_heads(h), name="encoder")
 
     def build_decoder(self):
         z = keras.Input((self.latent_dim,))
         condition = keras.Input((self.condition_dim,))
-        h = layers.Concatenate()([z, condition])
-        for layer in self.decoder_body():
-            h = layer(h)
+        h = self.stack(self.decoder_body(), layers.Concatenate()([z, condition]))
         return keras.Model([z, condition], h, name="decoder")
 
     def call(self, inputs, training=False):

@@ -87,19 +87,14 @@ class VQVAE(ConvVAE):
     # --- architecture: a grid of code vectors -----------------------------------------
     def build_encoder(self):
         inputs = keras.Input(self.image_shape)
-        h = inputs
-        for layer in self.down_convs():
-            h = layer(h)
-        z_e = layers.Conv2D(self.latent_dim, 1, name="z_e")(h)
+        z_e = layers.Conv2D(self.latent_dim, 1, name="z_e")(self.stack(self.down_convs(), inputs))
         return keras.Model(inputs, z_e, name="encoder")
 
     def build_decoder(self):
         h0, w0 = self.feature_grid()
         inputs = keras.Input((h0, w0, self.latent_dim))
         h = layers.Conv2D(FILTERS[self.depth - 1], 3, padding="same", activation="relu")(inputs)
-        for layer in self.up_convs():
-            h = layer(h)
-        return keras.Model(inputs, h, name="decoder")
+        return keras.Model(inputs, self.stack(self.up_convs(), h), name="decoder")
 
     # --- quantization ---------------------------------------------------------------
     def encode(self, x, training=False):

@@ -62,10 +62,7 @@ class WAE(MMDPenalty, ConvVAE):
 
     def build_encoder(self):
         inputs = keras.Input(self.image_shape)
-        h = inputs
-        for layer in self.encoder_body():
-            h = layer(h)
-        z = layers.Dense(self.latent_dim, name="z_mean")(h)
+        z = layers.Dense(self.latent_dim, name="z_mean")(self.stack(self.encoder_body(), inputs))
         return keras.Model(inputs, z, name="encoder")
 
     def encode(self, x, training=False):
