@@ -2,8 +2,8 @@
 histories and artifacts. Every number in a report comes through here, unchanged.
 
 The trial frame has one row per trial run, indexed by run id, best first, with the columns
-``trial_id, run_name, status, failure_reason, warning, metrics_skipped, best_tag, rank,
-objective, start_time, end_time`` and, as in ``mlflow.search_runs``, ``params.<name>`` (the
+``trial_id, run_name, status, role, config_digest, failure_reason, warning, metrics_skipped``
+(a dict metric -> reason), ``best_tag, rank, objective, start_time, end_time`` and, as in ``mlflow.search_runs``, ``params.<name>`` (the
 logged strings) and ``metrics.<name>`` (the latest value of each metric).
 """
 
@@ -19,9 +19,10 @@ import pandas as pd
 from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
-from sweeps import tracking
+from sweeps import record
 from vae import config
 from vae.errors import SweepError
+from vae.metrics import registry
 
 #: Trial params that describe the run rather than a point of the search space.
 NOT_HYPERPARAMETERS = {"dataset", "subset", "seed", "likelihood", "n_train", "sweep"}
@@ -38,7 +39,6 @@ IMAGES = {
 CONDITIONAL_IMAGES = {"Conditional samples (one row per label)": "images/conditional_samples.png"}
 CODES = "latents/codes.npz"
 FINISHED, FAILED, KILLED, RUNNING = "FINISHED", "FAILED", "KILLED", "RUNNING"
-_PAGE = 1000
 
 
 @dataclass
@@ -61,7 +61,7 @@ class Sweep:
 
     @property
     def name(self) -> str:
-        return self.run.data.tags.get(tracking.TAG_SWEEP) or self.run.info.run_name
+        return record.sweep_name(self.run)
 
     @property
     def params(self) -> dict:
@@ -179,15 +179,15 @@ def load_sweep(dataset: str, sweep: str | None = None, tracking_uri: str | None 
         raise SweepError(f"no MLflow store at {uri.removeprefix('sqlite:///')}; run a sweep first "
                          f"(make sweep DATASET={dataset}) or pass --tracking-uri")
     client = MlflowClient(tracking_uri=uri)
-    experiment = client.get_experiment_by_name(f"vae-{dataset}")
-    sweeps = _sweep_runs(client, experiment.experiment_id) if experiment is not None else []
+    experiment = client.get_experiment_by_name(record.experiment_name(dataset))
+    sweeps = record.sweep_runs(client, experiment.experiment_id) if experiment is not None else []
     if not sweeps:
         others = sorted(e.name.removeprefix("vae-") for e in client.search_experiments()
                         if e.name.startswith("vae-") and e.name != f"vae-{dataset}")
         where = f"; it has sweeps of: {', '.join(others)}" if others else ""
         raise SweepError(f"no sweep of {dataset} in {uri}{where}; run one with: make sweep DATASET={dataset}")
     parent = _pick(client, sweeps, sweep, dataset, uri)
-    children = _search_all(client, [experiment.experiment_id], f"tags.`{tracking.TAG_PARENT}` = '{parent.info.run_id}'")
+    children = record.children(client, experiment.experiment_id, parent.info.run_id)
     data = Sweep(client=client, tracking_uri=uri, dataset=dataset, run=parent,
                  trials=pd.DataFrame(), runs={r.info.run_id: r for r in children})
     data.trials = trial_frame(children, data.objective_key, data.direction)
@@ -197,32 +197,16 @@ def load_sweep(dataset: str, sweep: str | None = None, tracking_uri: str | None 
     return data
 
 
-def _search_all(client, experiment_ids, query, order_by=None) -> list:
-    runs, token = [], None
-    while True:
-        page = client.search_runs(experiment_ids, query, max_results=_PAGE, order_by=order_by, page_token=token)
-        runs.extend(page)
-        token = page.token
-        if not token:
-            return runs
-
-
-def _sweep_runs(client, experiment_id) -> list:
-    """The experiment's sweep (parent) runs, newest first."""
-    return _search_all(client, [experiment_id], f"tags.`{tracking.TAG_ROLE}` = 'sweep'",
-                       order_by=["attributes.start_time DESC"])
-
-
 def _pick(client, sweeps, wanted, dataset, uri):
     if wanted is None:
         return sweeps[0]
     for run in sweeps:  # matched here, not in a filter string, so any name needs no quoting
-        if wanted in (run.info.run_id, run.data.tags.get(tracking.TAG_SWEEP), run.info.run_name):
+        if wanted in (run.info.run_id, record.sweep_name(run), run.info.run_name):
             return run
     hint = _elsewhere(client, wanted)
     if hint:
         raise SweepError(hint)
-    names = [r.data.tags.get(tracking.TAG_SWEEP) or r.info.run_name for r in sweeps]
+    names = [record.sweep_name(r) for r in sweeps]
     shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
     raise SweepError(f"no sweep '{wanted}' of {dataset} in {uri}; its sweeps, newest first: {shown}")
 
@@ -235,13 +219,12 @@ def _elsewhere(client, run_id) -> str | None:
         run = client.get_run(run_id)
     except MlflowException:
         return None
-    tags = run.data.tags
-    role, name = tags.get(tracking.TAG_ROLE), tags.get(tracking.TAG_SWEEP)
+    role, name, parent = record.describe_run(run)
     experiment = client.get_experiment(run.info.experiment_id).name
-    if role == "sweep":
+    if role == record.SWEEP_ROLE:
         return f"run {run_id} is a sweep of {experiment.removeprefix('vae-')}; pass --dataset {experiment.removeprefix('vae-')}"
-    if role == "trial" and name:
-        return f"run {run_id} is a trial of sweep '{name}', not a sweep; pass --sweep {tags.get(tracking.TAG_PARENT)}"
+    if role in (record.TRIAL, record.REPLICATE) and name:
+        return f"run {run_id} is a trial of sweep '{name}', not a sweep; pass --sweep {parent}"
     return f"run {run_id} in {experiment} is not a sweep; pass a sweep name or its parent run id"
 
 
@@ -258,19 +241,18 @@ def trial_frame(runs, objective_key: str, direction: str) -> pd.DataFrame:
     """One row per trial run, best first (see the module docstring for the columns)."""
     rows = []
     for run in runs:
-        tags, info = run.data.tags, run.info
-        status = tags.get("trial_status") or info.status
-        if status == RUNNING and info.status != RUNNING:  # the process died before tagging
-            status = info.status
+        info, trial = run.info, record.trial_row(run)
         row = {
             "run_id": info.run_id,
-            "trial_id": tags.get("trial_id", ""),
+            "trial_id": trial.trial_id,
             "run_name": info.run_name,
-            "status": status,
-            "failure_reason": tags.get("failure_reason"),
-            "warning": tags.get("warning"),
-            "metrics_skipped": tags.get("metrics_skipped"),
-            "best_tag": tags.get("best") == "true",
+            "status": trial.status,
+            "role": trial.role,
+            "config_digest": trial.config_digest,
+            "failure_reason": trial.failure_reason,
+            "warning": trial.warning,
+            "metrics_skipped": record.skipped(run),
+            "best_tag": trial.best,
             "objective": run.data.metrics.get(objective_key, math.nan),
             "start_time": pd.to_datetime(info.start_time, unit="ms") if info.start_time else pd.NaT,
             "end_time": pd.to_datetime(info.end_time, unit="ms") if info.end_time else pd.NaT,
@@ -278,7 +260,8 @@ def trial_frame(runs, objective_key: str, direction: str) -> pd.DataFrame:
         row.update({f"params.{k}": v for k, v in run.data.params.items()})
         row.update({f"metrics.{k}": v for k, v in run.data.metrics.items()})
         rows.append(row)
-    columns = ["run_id", "trial_id", "run_name", "status", "failure_reason", "warning", "metrics_skipped",
+    columns = ["run_id", "trial_id", "run_name", "status", "role", "config_digest", "failure_reason", "warning",
+               "metrics_skipped",
                "best_tag", "objective", "start_time", "end_time"]
     frame = pd.DataFrame(rows, columns=None if rows else columns)
     if not rows:
@@ -308,29 +291,11 @@ def number(text) -> float | None:
     return value if math.isfinite(value) else None
 
 
-def skipped_reasons(text: str | None) -> dict[str, str]:
-    """Parse a ``metrics_skipped`` tag into ``{name: reason}``.
-
-    The tag is ``"names: reason; names: reason"``, where a reason may itself hold a "; "
-    ("mig, sap, dci: MNIST has a single label factor; probe_accuracy reported instead"),
-    so a part only starts a new entry when it opens with a list of names and a colon.
-    """
-    entries: list[tuple[list[str], str]] = []
-    for part in (text or "").split("; "):
-        head = re.match(r"^\s*([a-z][a-z0-9_]*(?:\s*,\s*[a-z][a-z0-9_]*)*)\s*:\s*(.*)$", part, re.S)
-        if head:
-            entries.append(([n.strip() for n in head.group(1).split(",")], head.group(2).strip()))
-        elif entries:
-            names, reason = entries[-1]
-            entries[-1] = (names, f"{reason}; {part.strip()}")
-    return {name: reason for names, reason in entries for name in names}
-
-
 def covers(name: str, metric: str) -> bool:
-    """Whether the skipped-metric ``name`` stands for the logged ``metric`` (``dci`` covers
-    ``dci_completeness``; ``beta_vae_score`` covers ``beta_vae_accuracy_eval``)."""
-    stem = name.removesuffix("_score")
-    return metric in (name, stem) or metric.startswith(f"{name}_") or metric.startswith(f"{stem}_")
+    """Whether the skipped metric ``name`` (a registry name) stands for the logged ``metric``
+    (``dci`` covers ``dci_completeness``; ``likelihood`` covers ``test_nll``)."""
+    owner = registry.owner(metric)
+    return name == metric or (owner is not None and owner.name == name)
 
 
 def missing_reason(trial: pd.Series, metric: str) -> str:
@@ -338,10 +303,10 @@ def missing_reason(trial: pd.Series, metric: str) -> str:
     if trial["status"] != FINISHED:
         reason = trial.get("failure_reason")
         return f"trial {trial['status'].lower()}" + (f": {reason}" if isinstance(reason, str) and reason else "")
-    text = trial.get("metrics_skipped")
-    if isinstance(text, str) and text:
-        for name, reason in skipped_reasons(text).items():
+    skipped = trial.get("metrics_skipped")
+    if isinstance(skipped, dict) and skipped:
+        for name, reason in skipped.items():
             if covers(name, metric):
                 return reason
-        return "not logged, and the trial's metrics_skipped tag does not name it"
-    return "not logged, and the trial has no metrics_skipped tag (it may predate this metric)"
+        return "not logged, and the trial's record of skipped metrics does not name it"
+    return "not logged, and the trial records no skipped metrics (it may predate this metric)"

@@ -7,27 +7,18 @@ rounded. A missing value shows ``—`` with the reason in its tooltip.
 
 from reports import data as d
 from reports.figures import MISSING, fmt
+from vae.metrics import registry
+
+
+def _column(c: registry.Column) -> tuple[str, str, str]:
+    better = "higher" if c.direction == "max" else "lower"
+    return c.key, c.label, f"{c.description} ({better} is better)"
+
 
 #: Metric columns shown whether or not any trial has them: (key, label, tooltip).
-CORE_METRICS = [
-    ("test_elbo", "test ELBO", "one-sample ELBO on the test set, nats per image (higher is better)"),
-    ("test_nll", "test NLL", "importance-weighted negative log-likelihood, nats per image (lower is better)"),
-    ("test_bits_per_dim", "bits/dim", "test NLL in bits per pixel dimension (lower is better)"),
-    ("active_units", "active units", "latent dimensions whose posterior mean varies by more than 0.01 (Burda et al.)"),
-]
+CORE_METRICS = [_column(c) for m in registry.METRICS.values() if m.core for c in m.columns]
 #: Shown only when at least one trial logged them; otherwise listed under the table.
-EXTRA_METRICS = [
-    ("mig", "MIG", "mutual information gap (higher is better)"),
-    ("sap", "SAP", "separated attribute predictability (higher is better)"),
-    ("dci_disentanglement", "DCI dis.", "DCI disentanglement (higher is better)"),
-    ("dci_completeness", "DCI comp.", "DCI completeness (higher is better)"),
-    ("dci_informativeness", "DCI info.", "DCI informativeness: test accuracy of the factor predictors (higher is better)"),
-    ("modularity", "modularity", "modularity score (higher is better)"),
-    ("beta_vae_accuracy_eval", "β-VAE acc.", "β-VAE metric, evaluation accuracy (higher is better)"),
-    ("factor_vae_accuracy_eval", "FactorVAE acc.", "FactorVAE metric, evaluation accuracy (higher is better)"),
-    ("gaussian_total_correlation", "Gaussian TC", "total correlation of a Gaussian fitted to the codes, nats (lower is more factorised)"),
-    ("probe_accuracy", "probe acc.", "linear probe accuracy of the label from the codes (higher is better)"),
-]
+EXTRA_METRICS = [_column(c) for m in registry.METRICS.values() if not m.core for c in m.columns]
 
 
 def build(sweep: d.Sweep) -> dict:

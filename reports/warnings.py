@@ -8,7 +8,7 @@ import pandas as pd
 
 from reports import data as d
 from reports.best_trials import TOP
-from reports.table import CORE_METRICS, EXTRA_METRICS
+from vae.metrics import registry
 
 
 def build(sweep: d.Sweep) -> dict:
@@ -85,13 +85,13 @@ def _skipped_metrics(sweep):
     explained = defaultdict(list)  # "names: reason" -> trial ids
     unexplained = defaultdict(lambda: defaultdict(list))  # reason -> metric -> trial ids
     for run_id, trial in finished.iterrows():
-        reasons = d.skipped_reasons(trial["metrics_skipped"])
+        reasons = trial["metrics_skipped"] if isinstance(trial["metrics_skipped"], dict) else {}
         grouped = defaultdict(list)
         for name, reason in reasons.items():
             grouped[reason].append(name)
         for reason, names in grouped.items():
             explained[f"{', '.join(names)}: {reason}"].append(trial["trial_id"])
-        for key, _, _ in CORE_METRICS + EXTRA_METRICS:
+        for key in (c.key for c in registry.columns()):
             if sweep.metric(run_id, key) is None and not any(d.covers(n, key) for n in reasons):
                 unexplained[d.missing_reason(trial, key)][key].append(trial["trial_id"])
     lines = [f"{text} ({_trials(ids, len(finished))})" for text, ids in explained.items()]

@@ -1,5 +1,7 @@
-"""Everything vaesweep writes to MLflow goes through here (explicit run ids, no global
-active run, so nested trial runs and resumed sweeps never log into the wrong run)."""
+"""MLflow I/O: the client, experiments and logging helpers (explicit run ids, no global
+active run, so nested trial runs and resumed sweeps never log into the wrong run).
+
+What the record means (tag names, roles, statuses, queries) lives in ``sweeps.record``."""
 
 import functools
 import io
@@ -12,16 +14,13 @@ from pathlib import Path
 
 import mlflow
 import numpy as np
-from mlflow.entities import Metric, Param, RunTag
+from mlflow.entities import Metric, Param
 from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 from PIL import Image
 
 from vae import config
 
-TAG_ROLE = "vaesweep.role"  # "train" | "sweep" | "trial"
-TAG_SWEEP = "vaesweep.sweep"
-TAG_PARENT = "mlflow.parentRunId"
 MAX_BATCH = 900  # MLflow accepts up to 1000 metrics per log_batch call
 # Several processes writing one SQLite store: MLflow already waits 20 s for the lock (its
 # sessions set ``PRAGMA busy_timeout``); past that, a write is retried this many more times.
@@ -58,7 +57,7 @@ class Client(MlflowClient):
 
 
 for _name in ("create_experiment", "create_run", "update_run", "set_terminated", "log_batch", "log_metric",
-              "log_param", "set_tag", "log_artifact", "log_text"):
+              "log_param", "set_tag", "log_artifact", "log_text", "log_dict"):
     setattr(Client, _name, retry_locked(getattr(MlflowClient, _name)))
 
 
@@ -126,10 +125,6 @@ def versions() -> dict[str, str]:
 def log_params(client: MlflowClient, run_id: str, params: dict) -> None:
     """Log params (values as strings) in one call."""
     client.log_batch(run_id, params=[Param(k, str(v)) for k, v in params.items()])
-
-
-def set_tags(client: MlflowClient, run_id: str, tags: dict) -> None:
-    client.log_batch(run_id, tags=[RunTag(k, str(v)) for k, v in tags.items()])
 
 
 def log_metrics(client: MlflowClient, run_id: str, metrics: dict, step: int = 0) -> None:

@@ -30,32 +30,32 @@ def train(args, extra_params: dict) -> dict:
     check_training_args(args)
     import keras
 
-    from sweeps import tracking
+    from sweeps import record, tracking
     from sweeps.evaluation import SETTINGS
     from sweeps.training import (
         TrialGuard,
         compile_model,
         final_logs,
-        finish_tracked,
-        fit_tracked,
-        log_trial_metrics,
+        finish_run,
+        fit_model,
+        tracked_callbacks,
     )
     from vae.data import load_dataset
-    from vae.models import build_model
+    from vae.models import build_model, dataset_context
 
     keras.utils.set_random_seed(args.seed)
     dataset = load_dataset(args.dataset, data_dir=args.data_dir, subset=args.subset, seed=args.seed)
     model = build_model(args.model, dataset.image_shape, dataset.likelihood, latent_dim=args.latent_dim,
-                        beta=args.beta, depth=args.depth, seed=args.seed, **extra_params, **model_context(args.model, dataset))
+                        beta=args.beta, depth=args.depth, seed=args.seed, **extra_params, **dataset_context(args.model, dataset))
     compile_model(model, args.learning_rate)
     model.training_inputs(dataset.x_val[:1], dataset.y_val[:1] if dataset.y_val is not None else None)
     for note in dataset.notes:  # after every check, so that a mistake stays one line
         say(note)
 
     client = tracking.connect(args.tracking_uri)
-    experiment = tracking.experiment_id(client, f"vae-{args.dataset}")
+    experiment = tracking.experiment_id(client, record.experiment_name(args.dataset))
     run = client.create_run(experiment, run_name=f"{args.model}-z{args.latent_dim}-b{model.beta:g}",
-                            tags={tracking.TAG_ROLE: "train"})
+                            tags=record.train_tags())
     run_id = run.info.run_id
     params = {
         "dataset": args.dataset, "model": args.model, "latent_dim": args.latent_dim, "beta": model.beta,
@@ -66,24 +66,23 @@ def train(args, extra_params: dict) -> dict:
     tracking.log_params(client, run_id, {**params, **{f"version_{k}": v for k, v in tracking.versions().items()}})
     tracking.log_text(client, run_id, "\n".join(dataset.notes), "data_notes.txt")
     say(f"training {args.model} on {args.dataset}: {len(dataset.x_train)} images, {args.epochs} epochs")
-    start, status = time.monotonic(), "FAILED"
+    start, status = time.monotonic(), record.FAILED
     try:
         guard = TrialGuard(collapse_kl=None)
-        history = fit_tracked(model, dataset, client, run_id, epochs=args.epochs, batch_size=args.batch_size,
-                              guard=guard)
+        history = fit_model(model, dataset, epochs=args.epochs, batch_size=args.batch_size,
+                            callbacks=tracked_callbacks(client, run_id, args.epochs, guard, progress_prefix=""))
         if guard.failure:
-            tracking.set_tags(client, run_id, {"failure_reason": guard.failure})
+            record.set_failure_reason(client, run_id, guard.failure)
             raise SweepError(f"training failed: {guard.failure}; try a smaller --learning-rate or --beta "
                              f"({tracking.run_url_hint(client, run_id)})")
-        result = finish_tracked(model, dataset, client, run_id, seed=args.seed)
-        result.update(log_trial_metrics(model, dataset, client, run_id, SETTINGS["quick"], seed=args.seed))
+        result = finish_run(model, dataset, client, run_id, SETTINGS["quick"], seed=args.seed)
         if model.has_elbo and result.get("active_units") == 0:
             warning = "posterior collapse: no active latent unit; lower --beta or train longer"
-            tracking.set_tags(client, run_id, {"warning": warning})
+            record.set_warning(client, run_id, warning)
             say(f"warning: {warning}")
-        status = "FINISHED"
+        status = record.FINISHED
     except KeyboardInterrupt:
-        status = "KILLED"
+        status = record.KILLED
         raise
     finally:
         client.set_terminated(run_id, status)
@@ -93,12 +92,3 @@ def train(args, extra_params: dict) -> dict:
     print(f"done in {time.monotonic() - start:.0f}s: " + "  ".join(f"{k} {v:.2f}" for k, v in shown.items())
           + f"{units}\n{tracking.run_url_hint(client, run_id)}", file=sys.stdout)
     return result
-
-
-def model_context(family: str, dataset) -> dict:
-    """What a family needs to know of the data beyond its shape (the number of classes of a
-    conditional model)."""
-    from vae.models import MODELS
-
-    needs = getattr(MODELS.get(family), "needs", ())
-    return {key: getattr(dataset, key) for key in needs}

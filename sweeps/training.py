@@ -7,8 +7,10 @@ import time
 
 import keras
 
-from sweeps import tracking
+from sweeps import record, tracking
+from sweeps.console import format_seconds
 from vae import evaluate, images
+from vae.metrics import registry
 
 
 def epoch_metrics(logs: dict) -> dict:
@@ -26,7 +28,15 @@ def epoch_metrics(logs: dict) -> dict:
     return metrics
 
 
-class EpochLogger(keras.callbacks.Callback):
+class SharedCallback(keras.callbacks.Callback):
+    """A callback that Keras Tuner's per-trial deep copy leaves as it is: the trial reads its
+    state (a guard's failure, the trained model) after ``fit``."""
+
+    def __deepcopy__(self, memo):
+        return self
+
+
+class EpochLogger(SharedCallback):
     """Logs each epoch's metrics to one MLflow run in one ``log_batch`` call (step = epoch)."""
 
     def __init__(self, client, run_id):
@@ -37,7 +47,7 @@ class EpochLogger(keras.callbacks.Callback):
         tracking.log_metrics(self.client, self.run_id, epoch_metrics(logs or {}), step=epoch)
 
 
-class TrialGuard(keras.callbacks.Callback):
+class TrialGuard(SharedCallback):
     """Stops training whose loss is no longer finite or whose posterior collapsed.
 
     ``collapse_kl=None`` checks divergence only (a single training run reports collapse as a
@@ -45,7 +55,8 @@ class TrialGuard(keras.callbacks.Callback):
 
     Collapse means every latent dimension's validation KL is below ``collapse_kl`` nats
     after at least ``collapse_after`` epochs (early epochs of a healthy model can be low).
-    The reason is left in ``failure`` for the caller to record.
+    The reason is left in ``failure`` for the caller to record; the model it watched stays
+    in ``model`` once training is over.
     """
 
     def __init__(self, collapse_kl: float | None = 0.01, collapse_after: int = 2, objective: str = "val_loss"):
@@ -97,17 +108,6 @@ class Progress(keras.callbacks.Callback):
               file=self.stream, flush=True)
 
 
-def format_seconds(seconds: float) -> str:
-    seconds = int(round(seconds))
-    if seconds < 60:
-        return f"{seconds}s"
-    minutes, seconds = divmod(seconds, 60)
-    if minutes < 60:
-        return f"{minutes}m{seconds:02d}s"
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}h{minutes:02d}m"
-
-
 STEPS_PER_EXECUTION = 16
 
 
@@ -116,14 +116,20 @@ def compile_model(model, learning_rate: float) -> None:
     model.compile(optimizer=keras.optimizers.Adam(learning_rate), steps_per_execution=STEPS_PER_EXECUTION)
 
 
-def fit_tracked(model, dataset, client, run_id, *, epochs, batch_size, initial_epoch=0,
-                callbacks=(), guard: TrialGuard | None = None, progress_prefix: str | None = ""):
-    """``model.fit`` on the dataset with the MLflow epoch logger, the guard and progress."""
-    callbacks = [EpochLogger(client, run_id), *callbacks]
+def tracked_callbacks(client, run_id, epochs: int | None = None, guard: "TrialGuard | None" = None,
+                      progress_prefix: str | None = None) -> list:
+    """The callbacks of a tracked fit: the MLflow epoch logger, the guard and, when
+    ``progress_prefix`` is given, one progress line per epoch."""
+    callbacks = [EpochLogger(client, run_id)]
     if guard is not None:
         callbacks.append(guard)
     if progress_prefix is not None:
         callbacks.append(Progress(epochs, progress_prefix))
+    return callbacks
+
+
+def fit_model(model, dataset, *, epochs, batch_size, initial_epoch=0, callbacks=()):
+    """``model.fit`` on the dataset's training split, validated on its validation split."""
     return model.fit(
         model.training_inputs(dataset.x_train, dataset.y_train),
         validation_data=(model.training_inputs(dataset.x_val, dataset.y_val),),
@@ -131,29 +137,9 @@ def fit_tracked(model, dataset, client, run_id, *, epochs, batch_size, initial_e
         initial_epoch=initial_epoch,
         batch_size=batch_size,
         shuffle=True,
-        callbacks=callbacks,
+        callbacks=list(callbacks),
         verbose=0,
     )
-
-
-def finish_tracked(model, dataset, client, run_id, seed: int = 0) -> dict:
-    """Fit a learned prior (VQ-VAE), then test-set evaluation, images and the model artifact
-    of a trained model's run.
-
-    Only the terms the family tracks are logged: no ``test_elbo``/``test_kl_loss`` for a family
-    without an ELBO (``model.has_elbo`` False), no ``active_units`` for a grid of codes.
-
-    Returns:
-        the logged test metrics (``test_reconstruction_loss``, ``test_elbo``, ``active_units``, ...).
-    """
-    model.fit_prior(dataset.x_train, dataset.y_train)
-    result = evaluate.evaluate(model, dataset.x_test, dataset.y_test)
-    kl_per_dim = result.pop("kl_per_dim", None)
-    tracking.log_metrics(client, run_id, result, step=0)
-    for name, image in images.all_images(model, dataset.x_test, dataset.y_test, kl_per_dim, seed=seed).items():
-        tracking.log_image(client, run_id, image, f"images/{name}.png")
-    tracking.log_model(client, run_id, model)
-    return result
 
 
 def final_logs(history) -> dict:
@@ -161,16 +147,31 @@ def final_logs(history) -> dict:
     return {k: float(v[-1]) for k, v in history.history.items() if v} if history else {}
 
 
-def log_trial_metrics(model, dataset, client, run_id, settings, seed: int = 0) -> dict:
-    """Compute and log the likelihood / disentanglement metrics the run supports, their
-    parameters, what was left out and why, and the test codes for the report."""
+def finish_run(model, dataset, client, run_id, settings, seed: int = 0) -> dict:
+    """Everything a trained model's run logs after training: a learned prior (VQ-VAE), the
+    family's test-set terms, the images, the model artifact, then the trial metrics the
+    family and dataset support (``sweeps.evaluation``), what was left out and why, and the
+    test codes for the report.
+
+    Returns:
+        the logged test metrics (``test_reconstruction_loss``, ``test_elbo``, ``test_nll``, ...).
+    """
     from sweeps.evaluation import codes_npz, trial_metrics
 
+    model.fit_prior(dataset.x_train, dataset.y_train)
+    n = settings.eval_images
+    result = evaluate.evaluate(model, dataset.x_test[:n], None if dataset.y_test is None else dataset.y_test[:n])
+    kl_per_dim = result.pop("kl_per_dim", None)
+    # The registry's metrics log their own figures (test_elbo with its standard error).
+    result = {k: v for k, v in result.items() if registry.owner(k) is None}
+    tracking.log_metrics(client, run_id, {**result, "eval_images": min(n, len(dataset.x_test))}, step=0)
+    for name, image in images.all_images(model, dataset.x_test, dataset.y_test, kl_per_dim, seed=seed).items():
+        tracking.log_image(client, run_id, image, f"images/{name}.png")
+    tracking.log_model(client, run_id, model)
     values, params, skipped, codes = trial_metrics(model, dataset, settings, seed=seed)
     tracking.log_metrics(client, run_id, values, step=0)
     tracking.log_params(client, run_id, params)
-    if skipped:
-        tracking.set_tags(client, run_id, {"metrics_skipped": "; ".join(skipped)[:4900]})
+    record.log_skipped(client, run_id, skipped)
     if codes is not None:
         tracking.log_bytes(client, run_id, codes_npz(codes), "latents/codes.npz")
-    return values
+    return {**result, **values}

@@ -5,6 +5,8 @@ import keras
 import numpy as np
 from keras import ops
 
+from vae import losses
+
 ACTIVE_UNIT_THRESHOLD = 0.01  # Burda et al. (2016): Cov_x(E_q[z_d]) > 0.01
 
 
@@ -31,6 +33,19 @@ def posterior_means(model, x, batch_size: int = 256) -> tuple[np.ndarray, np.nda
     return np.concatenate(means), None if log_vars[0] is None else np.concatenate(log_vars)
 
 
+def per_image_elbo(model, x: np.ndarray, y: np.ndarray | None = None, batch_size: int = 256) -> np.ndarray:
+    """The one-sample ELBO of each image (nats; the analytic KL, one posterior sample for the
+    reconstruction term), conditioned on ``y`` for a conditional family."""
+    values = []
+    for start in range(0, len(x), batch_size):
+        inputs = model.training_inputs(x[start : start + batch_size], None if y is None else y[start : start + batch_size])
+        out = model(inputs)
+        recon = model.reconstruction_nll(model.images_of(inputs), out["out"])
+        kl = ops.sum(losses.kl_per_dim(out["z_mean"], out["z_log_var"]), axis=-1)
+        values.append(-ops.convert_to_numpy(recon + kl).astype(np.float64))
+    return np.concatenate(values)
+
+
 def active_units(z_mean: np.ndarray, threshold: float = ACTIVE_UNIT_THRESHOLD) -> int:
     """Dimensions whose posterior mean varies across the data by more than ``threshold``."""
     return int(np.sum(np.var(z_mean, axis=0) > threshold))
@@ -48,7 +63,7 @@ def evaluate(model, x_test: np.ndarray, y_test: np.ndarray | None = None, batch_
         ``test_reconstruction_loss`` and the family's other terms (``test_elbo``,
         ``test_kl_loss``, ``test_mmd``, ``test_vq_loss``, ``test_perplexity``, ...);
         ``kl_per_dim`` (an array, the mean test KL of each dimension) where the family has an
-        ELBO; ``active_units`` where its code is a vector.
+        ELBO.
     """
     for metric in model.metrics:
         metric.reset_state()
@@ -62,7 +77,4 @@ def evaluate(model, x_test: np.ndarray, y_test: np.ndarray | None = None, batch_
               if name != "loss" and not name.startswith("kl_dim_")}
     if model.kl_dim_tracker is not None:
         result["kl_per_dim"] = ops.convert_to_numpy(model.kl_dim_tracker.result())
-    z_mean, _ = posterior_means(model, model.training_inputs(x_test, y_test), batch_size)
-    if z_mean.ndim == 2:
-        result["active_units"] = active_units(z_mean)
     return result

@@ -49,4 +49,10 @@ def build_model(family, image_shape, likelihood, latent_dim, beta=None, depth=No
     return model
 
 
-__all__ = ["MODELS", "VAE", "build_model"]
+def dataset_context(family: str, dataset) -> dict:
+    """What a family needs to know of the data beyond its shape (``needs``: the number of
+    classes of a conditional model, ...), read from ``dataset``."""
+    return {key: getattr(dataset, key) for key in getattr(MODELS.get(family), "needs", ())}
+
+
+__all__ = ["MODELS", "VAE", "build_model", "dataset_context"]

@@ -66,6 +66,7 @@ class VAE(keras.Model):
     # (codes, None).
     has_elbo = True
     conditional = False  # True when inputs are (images, condition) (see training_inputs)
+    code_kind = "vector"  # what encode() gives: "vector" (batch, latent_dim) or "grid" (VQ-VAE)
     # The figures of vae.images that apply to the family (see images.all_images).
     figures = ("reconstructions", "samples", "interpolations", "traversals")
     depth_range = (1, 4)

@@ -54,6 +54,7 @@ class VQVAE(ConvVAE):
 
     family = "vqvae"
     has_elbo = False
+    code_kind = "grid"
     default_beta = 0.0  # no KL term: what run names and params show as beta
     figures = ("reconstructions", "samples", "interpolations")  # a code grid has no axes to traverse
 

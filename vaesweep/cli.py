@@ -1,4 +1,4 @@
-"""The ``vaesweep`` command: train, sweep, report, server.
+"""The ``vaesweep`` command above ``sweeps`` and ``reports``: train, sweep, report, server.
 
 User mistakes end as one line on stderr and exit code 2; an interrupt as exit code 130.
 """
@@ -18,7 +18,7 @@ class ArgumentParser(argparse.ArgumentParser):
     """argparse that raises instead of printing usage and exiting, so errors stay one line."""
 
     def error(self, message):
-        raise ConfigError(f"{message}; see 'vaesweep {self.prog.split()[-1]} --help'")
+        raise ConfigError(f"{message}; see '{self.prog} --help'")
 
 
 def positive_int(text):
@@ -63,6 +63,10 @@ def build_parser():
     sweep.add_argument("--workers", type=positive_int, help="run N worker processes and a chief on this machine")
     sweep.add_argument("--chief", metavar="HOST:PORT", help="join a sweep whose chief runs at HOST:PORT")
     sweep.add_argument("--worker-id", help="this worker's name when joining a chief")
+    sweep.add_argument("--replicates", type=positive_int,
+                       help="seeds per configuration for the top configurations (default: the budget's replicates)")
+    sweep.add_argument("--replicate-top", type=positive_int,
+                       help="how many of the best configurations get replicates (default 3)")
 
     report = sub.add_parser("report", help="write the HTML report of a sweep")
     report.add_argument("--dataset", default="mnist")
@@ -90,6 +94,18 @@ def parse_params(pairs):
     return params
 
 
+def sweep_command(args) -> int:
+    """A standalone sweep, or one role of a distributed one; SIGTERM ends it as Ctrl-C does."""
+    from sweeps.config import SweepConfig
+    from sweeps.distributed import distributed_command, is_distributed
+    from sweeps.orchestrator import run_sweep
+    from sweeps.process import sigterm_as_interrupt
+
+    config = SweepConfig.from_args(args)
+    with sigterm_as_interrupt():
+        return distributed_command(config) if is_distributed(config) else run_sweep(config)
+
+
 def main(argv=None) -> int:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
@@ -97,14 +113,11 @@ def main(argv=None) -> int:
         logging.getLogger(noisy).setLevel(logging.WARNING)
     try:
         args = build_parser().parse_args(argv)
-        args.argv = list(sys.argv[1:] if argv is None else argv)  # to restart a sweep as it was started
         if args.command == "train":
             from sweeps.train import train
 
             train(args, parse_params(args.param))
         elif args.command == "sweep":
-            from sweeps.orchestrator import sweep_command
-
             return sweep_command(args)
         elif args.command == "report":
             from reports.cli import report_command

@@ -1,0 +1,222 @@
+"""The metric registry: what each trial metric needs, what it logs, and how to compute it.
+
+An entry declares its requirements (``needs``: a likelihood bound, a vector code, an
+unconditional encoder, single labels, several factors, a ground-truth sampler), the columns
+it logs with their label, direction and unit, and a ``compute(inputs)`` adapter onto the
+metric's pure function. The trial metrics are a loop over ``METRICS``; the reasons a metric
+is left out come from its unmet requirements; the report reads its columns from here.
+
+Adding a metric: one module beside this one and one entry below.
+"""
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+
+from vae.evaluate import active_units, per_image_elbo, posterior_means
+from vae.metrics import likelihood
+from vae.metrics.beta_vae import beta_vae_score
+from vae.metrics.dci import dci
+from vae.metrics.factor_vae import factor_vae_score
+from vae.metrics.mig import mig
+from vae.metrics.modularity import modularity
+from vae.metrics.probe import linear_probe
+from vae.metrics.sap import sap
+from vae.metrics.total_correlation import gaussian_total_correlation
+
+
+@dataclass(frozen=True)
+class MetricSettings:
+    """How much work the trial metrics may do (each budget has its own, see ``sweeps.evaluation``).
+
+    ``eval_images`` is the size of the evaluation set: the first images of the dataset's fixed
+    test set, the same for every figure of a trial and every trial of a budget.
+    """
+
+    eval_images: int = 2000
+    fit_images: int = 2000  # training codes that the supervised metrics (probe, SAP, DCI) fit on
+    iwae_samples: int = 1000
+    num_bins: int = 20
+    dci_estimators: int = 50
+    sampler_train: int = 2000
+    sampler_eval: int = 1000
+    sampler_batch: int = 64
+    sampler_seed: int = 0  # fixed: every trial is scored on the same sampled factors
+
+
+class TrialInputs:
+    """What a trial's metrics read: the model, the evaluation set and, lazily, their codes."""
+
+    def __init__(self, model, dataset, settings: MetricSettings):
+        self.model, self.dataset, self.settings = model, dataset, settings
+        n, m = settings.eval_images, settings.fit_images
+        self.x_eval, self.y_eval = dataset.x_test[:n], _rows(dataset.y_test, n)
+        self.x_fit, self.y_fit = dataset.x_train[:m], _rows(dataset.y_train, m)
+
+    def codes_of(self, x, y=None) -> np.ndarray:
+        return posterior_means(self.model, self.model.training_inputs(x, y) if self.model.conditional else x)[0]
+
+    @cached_property
+    def codes_eval(self) -> np.ndarray:
+        return self.codes_of(self.x_eval, self.y_eval)
+
+    @cached_property
+    def codes_fit(self) -> np.ndarray:
+        return self.codes_of(self.x_fit, self.y_fit)
+
+    def representation(self, observations) -> np.ndarray:
+        return self.codes_of(observations)
+
+    def sampler_rng(self) -> np.random.RandomState:
+        return np.random.RandomState(self.settings.sampler_seed)
+
+
+def _rows(y, n):
+    return None if y is None else y[:n]
+
+
+# Requirements: name -> check(model, dataset) returning None when met, else the reason ----------
+def _has_elbo(model, dataset):
+    return None if model.has_elbo else f"{model.family} has no likelihood bound"
+
+
+def _unconditional(model, dataset):
+    return None if not model.conditional else (
+        f"{model.family} encodes each image together with its own labels, which its objective pushes the code to "
+        "leave out: scoring the code against those labels would measure the condition, not the representation")
+
+
+def _vector_code(model, dataset):
+    return None if model.code_kind == "vector" else f"{model.family} codes are a grid of codebook vectors, not a latent vector"
+
+
+def _labels(model, dataset):
+    if dataset.y_test is None:
+        return f"{dataset.name} has no labels or factors"
+    return None if dataset.y_test.ndim == 1 else f"{dataset.name} has several factors; the disentanglement metrics score the codes"
+
+
+def _factors(model, dataset):
+    if dataset.y_test is None:
+        return f"{dataset.name} has no labels or factors"
+    return None if dataset.y_test.ndim == 2 else f"{dataset.name} has a single label factor; probe_accuracy reported instead"
+
+
+def _sampler(model, dataset):
+    return None if dataset.ground_truth is not None else f"needs a ground-truth sampler, which {dataset.name} has not"
+
+
+REQUIREMENTS: dict[str, Callable] = {"elbo": _has_elbo, "unconditional": _unconditional, "vector_code": _vector_code,
+                                     "labels": _labels, "factors": _factors, "sampler": _sampler}
+
+
+@dataclass(frozen=True)
+class Column:
+    """One logged value of a metric as tables show it."""
+
+    key: str
+    label: str
+    direction: str  # "max" or "min": which way is better
+    description: str
+
+
+@dataclass(frozen=True)
+class Metric:
+    name: str
+    needs: tuple[str, ...]
+    columns: tuple[Column, ...]
+    compute: Callable[[TrialInputs], dict]
+    core: bool = False  # a report column whether or not any trial logged it
+
+    def unmet(self, model, dataset) -> str | None:
+        """Why the metric does not apply to this model and dataset, or None."""
+        for need in self.needs:
+            reason = REQUIREMENTS[need](model, dataset)
+            if reason:
+                return reason
+        return None
+
+
+# Adapters onto the pure metric functions ------------------------------------------------------
+def _elbo(t: TrialInputs) -> dict:
+    values = per_image_elbo(t.model, t.x_eval, t.y_eval)
+    return {"test_elbo": float(np.mean(values)), "test_elbo_se": standard_error(values)}
+
+
+def _active_units(t: TrialInputs) -> dict:
+    return {"active_units": active_units(t.codes_eval)}
+
+
+def _likelihood(t: TrialInputs) -> dict:
+    return likelihood.test_nll(t.model, t.x_eval, num_samples=t.settings.iwae_samples,
+                               binary=t.dataset.likelihood == "bernoulli", seed=t.settings.sampler_seed)
+
+
+def _sampler_kwargs(t: TrialInputs) -> dict:
+    s = t.settings
+    return dict(batch_size=s.sampler_batch, num_train=s.sampler_train, num_eval=s.sampler_eval)
+
+
+METRICS: dict[str, Metric] = {m.name: m for m in (
+    Metric("elbo", ("elbo",), (
+        Column("test_elbo", "test ELBO", "max", "one-sample ELBO on the evaluation set, nats per image"),), _elbo, core=True),
+    Metric("likelihood", ("elbo", "unconditional"), (
+        Column("test_nll", "test NLL", "min", "importance-weighted negative log-likelihood, nats per image"),
+        Column("test_bits_per_dim", "bits/dim", "min", "test NLL in bits per pixel dimension"),
+        Column("test_nll_se", "NLL s.e.", "min", "standard error of test NLL over the evaluation images, nats")),
+        _likelihood, core=True),
+    Metric("active_units", ("vector_code",), (
+        Column("active_units", "active units", "max",
+               "latent dimensions whose posterior mean varies by more than 0.01 (Burda et al.)"),), _active_units, core=True),
+    Metric("gaussian_total_correlation", ("unconditional", "vector_code"), (
+        Column("gaussian_total_correlation", "Gaussian TC", "min",
+               "total correlation of a Gaussian fitted to the codes, nats (lower is more factorised)"),),
+        lambda t: gaussian_total_correlation(t.codes_eval)),
+    Metric("probe_accuracy", ("unconditional", "vector_code", "labels"), (
+        Column("probe_accuracy", "probe acc.", "max", "linear probe accuracy of the label from the codes"),),
+        lambda t: linear_probe(t.codes_fit, t.y_fit, t.codes_eval, t.y_eval)),
+    Metric("mig", ("unconditional", "vector_code", "factors"), (
+        Column("mig", "MIG", "max", "mutual information gap"),),
+        lambda t: mig(t.codes_eval, t.y_eval, num_bins=t.settings.num_bins)),
+    Metric("sap", ("unconditional", "vector_code", "factors"), (
+        Column("sap", "SAP", "max", "separated attribute predictability"),),
+        lambda t: sap(t.codes_fit, t.y_fit, t.codes_eval, t.y_eval)),
+    Metric("dci", ("unconditional", "vector_code", "factors"), (
+        Column("dci_disentanglement", "DCI dis.", "max", "DCI disentanglement"),
+        Column("dci_completeness", "DCI comp.", "max", "DCI completeness"),
+        Column("dci_informativeness", "DCI info.", "max", "DCI informativeness: test accuracy of the factor predictors")),
+        lambda t: dci(t.codes_fit, t.y_fit, t.codes_eval, t.y_eval, n_estimators=t.settings.dci_estimators)),
+    Metric("modularity", ("unconditional", "vector_code", "factors"), (
+        Column("modularity", "modularity", "max", "modularity score"),),
+        lambda t: modularity(t.codes_eval, t.y_eval, num_bins=t.settings.num_bins)),
+    Metric("beta_vae_score", ("unconditional", "vector_code", "sampler"), (
+        Column("beta_vae_accuracy_eval", "β-VAE acc.", "max", "β-VAE metric, evaluation accuracy"),),
+        lambda t: beta_vae_score(t.dataset.ground_truth, t.representation, t.sampler_rng(), **_sampler_kwargs(t))),
+    Metric("factor_vae_score", ("unconditional", "vector_code", "sampler"), (
+        Column("factor_vae_accuracy_eval", "FactorVAE acc.", "max", "FactorVAE metric, evaluation accuracy"),),
+        lambda t: factor_vae_score(t.dataset.ground_truth, t.representation, t.sampler_rng(),
+                                   num_variance_estimate=t.settings.sampler_train, **_sampler_kwargs(t))),
+)}
+
+
+def columns() -> list[Column]:
+    """Every column of every registered metric, in registry order."""
+    return [c for m in METRICS.values() for c in m.columns]
+
+
+def column(key: str) -> Column | None:
+    return next((c for c in columns() if c.key == key), None)
+
+
+def owner(key: str) -> Metric | None:
+    """The metric that logs ``key`` (``dci_completeness`` -> ``dci``)."""
+    return next((m for m in METRICS.values() if any(c.key == key for c in m.columns)), None)
+
+
+def standard_error(values: np.ndarray) -> float:
+    """Standard error of the mean of per-image values."""
+    values = np.asarray(values, dtype=np.float64)
+    return float(np.std(values, ddof=1) / math.sqrt(len(values))) if len(values) > 1 else math.nan

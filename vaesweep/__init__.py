@@ -1,0 +1,1 @@
+"""The ``vaesweep`` command line, above the ``sweeps`` and ``reports`` packages."""
