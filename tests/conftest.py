@@ -1,21 +1,21 @@
-"""Shared fixtures: the real MNIST test split beside the project and throwaway MLflow stores."""
+"""Shared fixtures: a small MNIST in the real IDX layout, written here, and throwaway MLflow
+stores. Nothing outside the repository is read."""
 
 import os
 import shutil
 from pathlib import Path
 
 import pytest
+from data_helpers import write_mnist
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "datasets"
 
 
 @pytest.fixture(scope="session")
-def shared_data() -> Path:
-    if not (SHARED_DATA / "mnist").is_dir():
-        pytest.fail(f"{SHARED_DATA}/mnist is missing: the tests need ../shared/datasets beside the project")
-    return SHARED_DATA
+def mnist_data(tmp_path_factory) -> Path:
+    """A data folder whose ``mnist/`` holds a test split of 1,000 digit-like images (IDX, gzip)."""
+    return write_mnist(tmp_path_factory.mktemp("data"))
 
 
 @pytest.fixture(scope="session")

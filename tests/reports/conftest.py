@@ -14,9 +14,8 @@ import pytest
 from mlflow.tracking import MlflowClient
 from sweep_names import FAILED_NAME, MAIN_NAME
 
-from sweeps.cli import main
-
-DATA_DIR = Path(__file__).resolve().parents[2].parent / "shared" / "datasets"
+from sweeps import record
+from vaesweep.cli import main
 
 SPACE = """\
 dataset: mnist
@@ -45,30 +44,27 @@ class Store:
     failed_id: str
 
 
-def _sweep(root: Path, uri: str, name: str, learning_rate: str, trials: int) -> int:
+def _sweep(root: Path, data_dir: Path, uri: str, name: str, learning_rate: str, trials: int) -> int:
     config = root / f"{name.split()[0]}.yaml"
     config.write_text(SPACE.format(learning_rate=learning_rate, trials=trials))
-    return main(["sweep", "--dataset", "mnist", "--data-dir", str(DATA_DIR), "--budget", "smoke", "--seed", "0",
+    return main(["sweep", "--dataset", "mnist", "--data-dir", str(data_dir), "--budget", "smoke", "--seed", "0",
                  "--config", str(config), "--name", name, "--tracking-uri", uri])
 
 
 @pytest.fixture(scope="session")
-def store(tmp_path_factory) -> Store:
-    if not (DATA_DIR / "mnist").is_dir():
-        pytest.skip(f"the shared MNIST files are not at {DATA_DIR}")
+def store(tmp_path_factory, mnist_data) -> Store:
     root = tmp_path_factory.mktemp("report-store")
     uri = f"sqlite:///{root / 'mlflow.db'}"
     previous = Path.cwd()
     os.chdir(root)  # the tuner keeps its state in ./mlruns/tuner
     try:
-        assert _sweep(root, uri, MAIN_NAME, "[1.0e-3, 1.0e+4]", 4) == 0
-        assert _sweep(root, uri, FAILED_NAME, "[1.0e+4]", 1) == 2  # SweepError: every trial failed
+        assert _sweep(root, mnist_data, uri, MAIN_NAME, "[1.0e-3, 1.0e+4]", 4) == 0
+        assert _sweep(root, mnist_data, uri, FAILED_NAME, "[1.0e+4]", 1) == 2  # SweepError: every trial failed
     finally:
         os.chdir(previous)
     client = MlflowClient(tracking_uri=uri)
     experiment = client.get_experiment_by_name("vae-mnist").experiment_id
-    parents = {r.data.tags["vaesweep.sweep"]: r.info.run_id
-               for r in client.search_runs([experiment], "tags.`vaesweep.role` = 'sweep'")}
+    parents = {record.sweep_name(r): r.info.run_id for r in record.sweep_runs(client, experiment)}
     return Store(root=root, uri=uri, client=client, main_id=parents[MAIN_NAME], failed_id=parents[FAILED_NAME])
 
 

@@ -3,7 +3,7 @@
 import pytest
 from sweep_names import MAIN_NAME
 
-from sweeps.cli import main
+from vaesweep.cli import main
 
 
 def test_report_writes_reports_dataset_html_and_prints_its_path(store, tmp_path, monkeypatch, capsys):

@@ -6,6 +6,7 @@ import pytest
 from sweep_names import FAILED_NAME, MAIN_NAME
 
 from reports import data as d
+from sweeps import record
 from vae.errors import SweepError
 
 
@@ -53,8 +54,8 @@ def test_trials_are_best_first_with_the_values_mlflow_holds(store, sweep):
     assert set(trials.index) == set(runs)
     for run_id, trial in trials.iterrows():
         run = runs[run_id]
-        assert trial["status"] == run.data.tags["trial_status"] == run.info.status
-        assert trial["trial_id"] == run.data.tags["trial_id"]
+        assert trial["status"] == run.data.tags[record.TRIAL_STATUS] == run.info.status
+        assert trial["trial_id"] == run.data.tags[record.TRIAL_ID]
         for key, value in run.data.metrics.items():
             assert trial[f"metrics.{key}"] == value or math.isnan(value) and math.isnan(trial[f"metrics.{key}"])
         for key, value in run.data.params.items():
@@ -65,7 +66,7 @@ def test_trials_are_best_first_with_the_values_mlflow_holds(store, sweep):
     failed = trials[trials["status"] == "FAILED"]
     assert len(failed) >= 1 and failed["rank"].isna().all()
     assert list(trials["status"]).index("FAILED") == len(finished)  # failed trials come after
-    assert sweep.best.name == sweep.tags["best_run_id"]
+    assert sweep.best.name == sweep.tags[record.BEST_RUN_ID]
 
 
 def test_history_is_the_logged_series_by_epoch(store, sweep):
@@ -81,13 +82,7 @@ def test_hyperparameters_exclude_run_description_and_follow_display_order(sweep)
     assert sweep.hyperparameters() == ["model", "latent_dim", "beta", "learning_rate", "batch_size", "depth"]
 
 
-def test_skipped_reasons_keep_semicolons_inside_a_reason():
-    text = ("mig, sap, dci: MNIST has a single label factor; probe_accuracy reported instead; "
-            "test_elbo, test_nll: wae has no likelihood bound; beta_vae_score: need a sampler")
-    reasons = d.skipped_reasons(text)
-    assert reasons["mig"] == reasons["dci"] == "MNIST has a single label factor; probe_accuracy reported instead"
-    assert reasons["test_nll"] == "wae has no likelihood bound"
-    assert reasons["beta_vae_score"] == "need a sampler"
-    assert d.skipped_reasons(None) == {} and d.skipped_reasons("free text without names") == {}
+def test_a_skipped_metric_covers_every_column_its_registry_entry_logs():
     assert d.covers("dci", "dci_completeness") and d.covers("beta_vae_score", "beta_vae_accuracy_eval")
-    assert d.covers("test_nll", "test_nll") and not d.covers("sap", "sample_loss")
+    assert d.covers("likelihood", "test_nll") and d.covers("likelihood", "test_bits_per_dim")
+    assert d.covers("test_nll", "test_nll") and not d.covers("sap", "sample_loss") and not d.covers("mig", "sap")

@@ -10,6 +10,7 @@ from sweep_names import MAIN_NAME
 from reports import hyperparams, render
 from reports.data import CODES
 from reports.figures import MISSING, fmt, seconds
+from sweeps import record
 
 
 class Page(HTMLParser):
@@ -92,10 +93,10 @@ def test_every_table_cell_is_the_value_in_mlflow(store, sweep, page):
                 logged = run.data.params.get(key.removeprefix("params."))
                 assert cell["text"] == (logged if logged is not None else MISSING)
             elif key == "trial_id":
-                assert cell["text"] == run.data.tags["trial_id"]
+                assert cell["text"] == run.data.tags[record.TRIAL_ID]
             elif key == "status":
-                assert cell["text"] == run.data.tags["trial_status"].lower()
-                assert cell.get("title", "") == run.data.tags.get("failure_reason", "")
+                assert cell["text"] == run.data.tags[record.TRIAL_STATUS].lower()
+                assert cell.get("title", "") == run.data.tags.get(record.FAILURE_REASON, "")
     assert checked >= 10
     keys = [h["data-key"] for h in page.headers]
     for key in ("metrics.best_val_loss", "metrics.test_elbo", "metrics.test_nll", "metrics.test_bits_per_dim",
@@ -160,7 +161,7 @@ def test_warnings_name_each_failed_trial_with_its_reason(store, sweep, page):
     failed = sweep.trials[sweep.trials["status"] == "FAILED"]
     assert len(failed)
     for run_id, trial in failed.iterrows():
-        reason = store.client.get_run(run_id).data.tags["failure_reason"]
+        reason = store.client.get_run(run_id).data.tags[record.FAILURE_REASON]
         assert f"trial {trial['trial_id']} ({trial['params.model']}) failed: {reason}" in text
         assert "learning_rate=10000" in text
 

@@ -19,30 +19,30 @@ import pytest
 from mlflow.tracking import MlflowClient
 from store_helpers import wait_for
 
-from sweeps import distributed
-from sweeps.cli import main
+from sweeps import record
+from sweeps.distributed import addresses, oracle_chief, oracle_client
+from vaesweep.cli import main
 
 TRIAL_IDS = ["0", "1", "2", "3"]
 EXE = Path(sys.executable).parent / "vaesweep"
 
 
-def smoke_args(shared_data, name, uri, *extra):
-    return ["sweep", "--dataset", "mnist", "--data-dir", str(shared_data), "--budget", "smoke", "--tuner", "random",
+def smoke_args(mnist_data, name, uri, *extra):
+    return ["sweep", "--dataset", "mnist", "--data-dir", str(mnist_data), "--budget", "smoke", "--tuner", "random",
             "--max-trials", "4", "--name", name, "--tracking-uri", uri, "--workers", "2", *extra]
 
 
 def sweep_runs(client):
-    experiment = client.get_experiment_by_name("vae-mnist")
-    runs = client.search_runs([experiment.experiment_id], max_results=1000)
-    parents = [r for r in runs if r.data.tags.get("vaesweep.role") == "sweep"]
-    children = [r for r in runs if r.data.tags.get("vaesweep.role") == "trial"]
+    experiment = client.get_experiment_by_name("vae-mnist").experiment_id
+    parents = record.sweep_runs(client, experiment)
+    children = [c for p in parents for c in record.children(client, experiment, p.info.run_id, role=record.TRIAL)]
     return parents, children
 
 
 def check_every_trial_finished_once(client, parent, children):
     assert parent.info.status == "FINISHED"
-    assert all(c.data.tags["mlflow.parentRunId"] == parent.info.run_id for c in children)
-    assert sorted(c.data.tags["trial_id"] for c in children) == TRIAL_IDS
+    assert all(c.data.tags[record.PARENT] == parent.info.run_id for c in children)
+    assert sorted(c.data.tags[record.TRIAL_ID] for c in children) == TRIAL_IDS
     assert {c.info.status for c in children} == {"FINISHED"}
     for child in children:  # the epoch's metrics and the end-of-trial ones arrived (any model family)
         for name in ["loss", "val_loss"]:
@@ -50,7 +50,7 @@ def check_every_trial_finished_once(client, parent, children):
         assert "best_val_loss" in child.data.metrics
     assert parent.data.metrics["trials_finished"] == 4
     best = min(children, key=lambda r: r.data.metrics["best_val_loss"])
-    assert parent.data.tags["best_run_id"] == best.info.run_id
+    assert parent.data.tags[record.BEST_RUN_ID] == best.info.run_id
 
 
 def free_port() -> int:
@@ -59,17 +59,17 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def test_two_workers_finish_every_planned_trial_once_under_one_parent(store, client, shared_data, capsys):
-    assert main(smoke_args(shared_data, "pair", store)) == 0
+def test_two_workers_finish_every_planned_trial_once_under_one_parent(store, client, mnist_data, capsys):
+    assert main(smoke_args(mnist_data, "pair", store)) == 0
     [parent], children = sweep_runs(client)
     check_every_trial_finished_once(client, parent, children)
-    assert {c.data.tags["worker"] for c in children} == {"worker-0", "worker-1"}
+    assert {c.data.tags[record.WORKER] for c in children} == {"worker-0", "worker-1"}
     err = capsys.readouterr().err
     assert "[worker-0]" in err and "[worker-1]" in err
     assert "Traceback" not in err and "database is locked" not in err
 
 
-def test_two_workers_log_through_a_tracking_server(store, shared_data, tmp_path):
+def test_two_workers_log_through_a_tracking_server(store, mnist_data, tmp_path):
     port = free_port()
     log = (tmp_path / "server.log").open("w")
     server = subprocess.Popen([str(EXE), "server", "--port", str(port), "--backend-store-uri", store], cwd=tmp_path,
@@ -86,11 +86,11 @@ def test_two_workers_log_through_a_tracking_server(store, shared_data, tmp_path)
 
     try:
         wait_for(healthy, 120, "the tracking server's /health")
-        assert main(smoke_args(shared_data, "served", uri)) == 0
+        assert main(smoke_args(mnist_data, "served", uri)) == 0
         client = MlflowClient(tracking_uri=uri)
         [parent], children = sweep_runs(client)
         check_every_trial_finished_once(client, parent, children)
-        assert {c.data.tags["worker"] for c in children} == {"worker-0", "worker-1"}
+        assert {c.data.tags[record.WORKER] for c in children} == {"worker-0", "worker-1"}
         for child in children:  # uploaded through the server, stored where it keeps artifacts
             assert child.info.artifact_uri.startswith("mlflow-artifacts:")
             assert "images/reconstructions.png" in {a.path for a in client.list_artifacts(child.info.run_id, "images")}
@@ -115,10 +115,10 @@ def worker_pid(launcher_pid: int, worker_id: str) -> int:
     pytest.fail(f"no process of worker {worker_id} under {launcher_pid}")
 
 
-def test_a_worker_killed_mid_trial_loses_only_its_trial_and_the_sweep_completes(store, client, shared_data, tmp_path):
+def test_a_worker_killed_mid_trial_loses_only_its_trial_and_the_sweep_completes(store, client, mnist_data, tmp_path):
     # A smoke trial runs for seconds (training, then its metrics and images): the worker is
     # killed as soon as its trial's run appears, well before the run ends.
-    args = smoke_args(shared_data, "killed", store)[1:]
+    args = smoke_args(mnist_data, "killed", store)[1:]
     log = (tmp_path / "sweep.log").open("w")
     launcher = subprocess.Popen([str(EXE), "sweep", *args], cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT)
     victim = {}
@@ -133,7 +133,7 @@ def test_a_worker_killed_mid_trial_loses_only_its_trial_and_the_sweep_completes(
             return victim.get("run") is not None
 
         wait_for(a_trial_runs, 180, "a trial to start")
-        worker = victim["run"].data.tags["worker"]
+        worker = victim["run"].data.tags[record.WORKER]
         os.kill(worker_pid(launcher.pid, worker), signal.SIGKILL)
         assert launcher.wait(timeout=240) == 0, (tmp_path / "sweep.log").read_text()[-3000:]
     finally:
@@ -146,12 +146,12 @@ def test_a_worker_killed_mid_trial_loses_only_its_trial_and_the_sweep_completes(
     assert parent.info.status == "FINISHED"
     assert not [c for c in children if c.info.status == "RUNNING"]
     [killed] = [c for c in children if c.info.status == "KILLED"]
-    lost = victim["run"].data.tags["trial_id"]
+    lost = victim["run"].data.tags[record.TRIAL_ID]
     assert killed.info.run_id == victim["run"].info.run_id
-    assert killed.data.tags["failure_reason"] == f"worker {worker} was killed by SIGKILL"
+    assert killed.data.tags[record.FAILURE_REASON] == f"worker {worker} was killed by SIGKILL"
     finished = [c for c in children if c.info.status == "FINISHED"]
     # The lost trial went to no one else; every other planned trial finished exactly once.
-    assert sorted(c.data.tags["trial_id"] for c in finished) == [t for t in TRIAL_IDS if t != lost]
+    assert sorted(c.data.tags[record.TRIAL_ID] for c in finished) == [t for t in TRIAL_IDS if t != lost]
     assert parent.data.metrics["trials_finished"] == 3
     assert f"its trial {lost} is lost" in output and "Traceback" not in output
 
@@ -166,15 +166,15 @@ def chief(tmp_path):
     oracle = kt.oracles.RandomSearchOracle(objective=kt.Objective("loss", "min"), max_trials=3, hyperparameters=hp,
                                            seed=1)
     oracle._set_project_dir(str(tmp_path), "tiny")
-    chief = distributed.Chief(oracle, lost_after_s=0.5)
+    chief = oracle_chief.Chief(oracle, lost_after_s=0.5)
     chief.port = chief.start("127.0.0.1", 0)
     yield chief
     chief.stop()
 
 
 def client_of(chief, worker_id, **kwargs):
-    with distributed.keras_tuner_env(worker_id, "127.0.0.1", chief.port):
-        return distributed.ChiefClient(chief.oracle, f"127.0.0.1:{chief.port}", **kwargs)
+    with addresses.keras_tuner_env(worker_id, "127.0.0.1", chief.port):
+        return oracle_client.ChiefClient(chief.oracle, f"127.0.0.1:{chief.port}", **kwargs)
 
 
 def test_a_silent_worker_loses_its_trial_which_no_other_worker_gets(chief):
@@ -184,7 +184,7 @@ def test_a_silent_worker_loses_its_trial_which_no_other_worker_gets(chief):
     chief.check_silent_workers()
     assert chief.oracle.trials[trial.trial_id].status == "FAILED"
     assert "silent" not in chief.oracle.tuner_ids and chief.lost == [trial.trial_id]
-    with pytest.raises(distributed.ChiefGone, match=f"gave up trial {trial.trial_id}: worker silent sent nothing"):
+    with pytest.raises(oracle_client.ChiefGone, match=f"gave up trial {trial.trial_id}: worker silent sent nothing"):
         silent.update_trial(trial.trial_id, {"loss": 1.0})
     other = client_of(chief, "other", heartbeat_s=60, timeout_s=5)
     assert other.create_trial("other").trial_id != trial.trial_id
@@ -205,7 +205,7 @@ def test_heartbeats_keep_a_worker_with_a_long_trial_alive(chief):
 def test_a_worker_whose_chief_is_gone_stops_with_one_line(chief):
     worker = client_of(chief, "w", heartbeat_s=60, timeout_s=1)
     chief.stop()
-    with pytest.raises(distributed.ChiefGone, match=r"lost the chief at 127\.0\.0\.1:\d+ \(no answer for 1 s\)"):
+    with pytest.raises(oracle_client.ChiefGone, match=r"lost the chief at 127\.0\.0\.1:\d+ \(no answer for 1 s\)"):
         worker.create_trial("w")
     worker.close()
 
@@ -215,13 +215,13 @@ def test_a_worker_started_before_its_chief_waits_and_then_joins(chief, capsys):
     chief.stop()
     later = threading.Timer(1.5, lambda: chief.start("127.0.0.1", port))
     later.start()
-    distributed.wait_for_chief(f"127.0.0.1:{port}", wait_s=30, retry_s=0.5)
+    oracle_client.wait_for_chief(f"127.0.0.1:{port}", wait_s=30, retry_s=0.5)
     later.join()
     assert f"waiting for the chief at 127.0.0.1:{port} (not answering yet)" in capsys.readouterr().err
 
 
 def test_a_worker_without_a_chief_gives_up_with_one_line(store, monkeypatch, capsys):
-    monkeypatch.setattr(distributed, "CHIEF_WAIT_S", 1)
+    monkeypatch.setattr(oracle_client, "CHIEF_WAIT_S", 1)
     code = main(["sweep", "--dataset", "mnist", "--name", "nobody", "--tracking-uri", store,
                  "--chief", f"127.0.0.1:{free_port()}", "--worker-id", "w1"])
     assert code == 2

@@ -64,7 +64,7 @@ def test_invalid_yaml_syntax_names_the_line(tmp_path):
 
 
 def test_bad_config_fails_before_any_run_is_created(tmp_path, monkeypatch, capsys):
-    from sweeps.cli import main
+    from vaesweep.cli import main
 
     monkeypatch.chdir(tmp_path)
     path = tmp_path / "bad.yaml"

@@ -10,22 +10,23 @@ import pytest
 import yaml
 from store_helpers import wait_for
 
-from sweeps.cli import main
+from sweeps import record
 from sweeps.space import default_path
 from vae.models import MODELS
+from vaesweep.cli import main
 
 
 def sweep_runs(client, dataset="mnist"):
     experiment = client.get_experiment_by_name(f"vae-{dataset}")
     runs = client.search_runs([experiment.experiment_id], max_results=1000)
-    parents = [r for r in runs if r.data.tags.get("vaesweep.role") == "sweep"]
-    children = [r for r in runs if r.data.tags.get("vaesweep.role") == "trial"]
+    parents = [r for r in runs if r.data.tags.get(record.ROLE) == "sweep"]
+    children = [r for r in runs if r.data.tags.get(record.ROLE) == "trial"]
     return parents, children
 
 
 def check_finished_trial(client, run, parent_id):
-    assert run.data.tags["mlflow.parentRunId"] == parent_id
-    assert run.data.tags["trial_status"] == "FINISHED"
+    assert run.data.tags[record.PARENT] == parent_id
+    assert run.data.tags[record.TRIAL_STATUS] == "FINISHED"
     for key in ["model", "latent_dim", "learning_rate", "batch_size", "depth", "dataset", "version_keras_tuner"]:
         assert key in run.data.params, key
     family = MODELS[run.data.params["model"]]
@@ -46,8 +47,8 @@ def check_finished_trial(client, run, parent_id):
 
 
 @pytest.mark.parametrize("tuner", ["hyperband", "random", "bayesian"])
-def test_smoke_sweep_records_one_parent_and_a_finished_child_run_per_trial(tuner, store, client, shared_data, capsys):
-    code = main(["sweep", "--dataset", "mnist", "--data-dir", str(shared_data), "--budget", "smoke",
+def test_smoke_sweep_records_one_parent_and_a_finished_child_run_per_trial(tuner, store, client, mnist_data, capsys):
+    code = main(["sweep", "--dataset", "mnist", "--data-dir", str(mnist_data), "--budget", "smoke",
                  "--tuner", tuner, "--tracking-uri", store])
     assert code == 0
     [parent], children = sweep_runs(client)
@@ -62,20 +63,20 @@ def test_smoke_sweep_records_one_parent_and_a_finished_child_run_per_trial(tuner
         assert "mig" not in child.data.metrics  # MNIST: a single label factor
         if child.data.params["model"] != "vqvae":
             assert "probe_accuracy" in child.data.metrics
-            assert "single label" in child.data.tags["metrics_skipped"]
+            assert "single label" in record.skipped(child)["mig"]
     best = min(finished, key=lambda r: r.data.metrics["best_val_loss"])
-    assert parent.data.tags["best_run_id"] == best.info.run_id
-    assert best.data.tags.get("best") == "true"
+    assert parent.data.tags[record.BEST_RUN_ID] == best.info.run_id
+    assert best.data.tags.get(record.BEST) == "true"
     assert parent.data.metrics["trials_finished"] == 2
     out = capsys.readouterr()
     assert "make ui" in out.out and "[2/2 trials]" in out.err and "ETA" in out.err
 
 
-def test_dsprites_smoke_sweep_logs_disentanglement_metrics(store, client, shared_data):
+def test_dsprites_smoke_sweep_logs_disentanglement_metrics(store, client, mnist_data):
     assert main(["sweep", "--dataset", "dsprites", "--budget", "smoke", "--tuner", "random", "--tracking-uri", store]) == 0
     [parent], children = sweep_runs(client, "dsprites")
     finished = [c for c in children if c.info.status == "FINISHED"]
-    assert finished, [c.data.tags.get("failure_reason") for c in children]
+    assert finished, [c.data.tags.get(record.FAILURE_REASON) for c in children]
     for child in finished:
         check_finished_trial(client, child, parent.info.run_id)
         for name in ["mig", "sap", "dci_disentanglement", "modularity", "beta_vae_accuracy_eval",
@@ -87,12 +88,12 @@ def test_dsprites_smoke_sweep_logs_disentanglement_metrics(store, client, shared
         assert child.data.params["metric_num_bins"] == "20"
 
 
-def test_every_trial_diverging_is_recorded_as_failed_with_a_clear_message(store, client, shared_data, tmp_path, capsys):
+def test_every_trial_diverging_is_recorded_as_failed_with_a_clear_message(store, client, mnist_data, tmp_path, capsys):
     space = yaml.safe_load(default_path("mnist").read_text())
     space["hyperparameters"]["learning_rate"] = [1.0e4]
     config = tmp_path / "diverge.yaml"
     config.write_text(yaml.safe_dump(space))
-    code = main(["sweep", "--dataset", "mnist", "--data-dir", str(shared_data), "--budget", "smoke", "--tuner", "random",
+    code = main(["sweep", "--dataset", "mnist", "--data-dir", str(mnist_data), "--budget", "smoke", "--tuner", "random",
                  "--config", str(config), "--tracking-uri", store])
     assert code == 2
     err = capsys.readouterr().err
@@ -102,11 +103,11 @@ def test_every_trial_diverging_is_recorded_as_failed_with_a_clear_message(store,
     assert len(children) == 2
     for child in children:
         assert child.info.status == "FAILED"
-        assert child.data.tags["failure_reason"].startswith("diverged:")
+        assert child.data.tags[record.FAILURE_REASON].startswith("diverged:")
 
 
-def test_sigkill_during_second_trial_then_resume_finishes_the_planned_trials_once(store, client, shared_data, tmp_path):
-    args = ["sweep", "--dataset", "mnist", "--data-dir", str(shared_data), "--budget", "smoke", "--max-trials", "3",
+def test_sigkill_during_second_trial_then_resume_finishes_the_planned_trials_once(store, client, mnist_data, tmp_path):
+    args = ["sweep", "--dataset", "mnist", "--data-dir", str(mnist_data), "--budget", "smoke", "--max-trials", "3",
             "--name", "killed", "--tracking-uri", store]
     exe = Path(sys.executable).parent / "vaesweep"
     # A slower second trial gives the test time to kill it mid-trial: more images, same smoke budget.
@@ -128,22 +129,22 @@ def test_sigkill_during_second_trial_then_resume_finishes_the_planned_trials_onc
             proc.kill()
     _, children = sweep_runs(client)
     assert any(c.info.status == "RUNNING" for c in children)
-    finished_before = {c.data.tags["trial_id"] for c in children if c.info.status == "FINISHED"}
+    finished_before = {c.data.tags[record.TRIAL_ID] for c in children if c.info.status == "FINISHED"}
     assert finished_before == {"0"}
 
     assert main([*args, "--subset", "2000", "--resume"]) == 0
     [parent], children = sweep_runs(client)
     assert parent.info.status == "FINISHED"
     finished = [c for c in children if c.info.status == "FINISHED"]
-    assert sorted(c.data.tags["trial_id"] for c in finished) == ["0", "1", "2"]
+    assert sorted(c.data.tags[record.TRIAL_ID] for c in finished) == ["0", "1", "2"]
     assert not [c for c in children if c.info.status == "RUNNING"]
     killed = [c for c in children if c.info.status == "KILLED"]
-    assert [c.data.tags["trial_id"] for c in killed] == ["1"]
-    assert all(c.data.tags["mlflow.parentRunId"] == parent.info.run_id for c in children)
+    assert [c.data.tags[record.TRIAL_ID] for c in killed] == ["1"]
+    assert all(c.data.tags[record.PARENT] == parent.info.run_id for c in children)
 
 
-def test_resuming_a_finished_sweep_runs_no_trial_again(store, client, shared_data, capsys):
-    args = ["sweep", "--dataset", "mnist", "--data-dir", str(shared_data), "--budget", "smoke", "--tuner", "random",
+def test_resuming_a_finished_sweep_runs_no_trial_again(store, client, mnist_data, capsys):
+    args = ["sweep", "--dataset", "mnist", "--data-dir", str(mnist_data), "--budget", "smoke", "--tuner", "random",
             "--name", "again", "--tracking-uri", store]
     assert main(args) == 0
     assert main(args) == 0  # the same name continues the same sweep
@@ -152,8 +153,8 @@ def test_resuming_a_finished_sweep_runs_no_trial_again(store, client, shared_dat
     assert "resuming sweep 'again'" in capsys.readouterr().err
 
 
-def test_resume_of_an_unknown_sweep_is_a_clear_error(store, shared_data, capsys):
-    code = main(["sweep", "--dataset", "mnist", "--data-dir", str(shared_data), "--budget", "smoke", "--name", "nope",
+def test_resume_of_an_unknown_sweep_is_a_clear_error(store, mnist_data, capsys):
+    code = main(["sweep", "--dataset", "mnist", "--data-dir", str(mnist_data), "--budget", "smoke", "--name", "nope",
                  "--resume", "--tracking-uri", store])
     assert code == 2
     assert "no sweep named 'nope' to resume" in capsys.readouterr().err
@@ -169,9 +170,9 @@ def test_missing_data_fails_in_one_line_before_the_store_is_touched(tmp_path, mo
     assert not (tmp_path / "mlruns").exists()
 
 
-def test_a_sweep_over_its_memory_limit_restarts_its_process_and_resumes(store, client, shared_data, tmp_path):
+def test_a_sweep_over_its_memory_limit_restarts_its_process_and_resumes(store, client, mnist_data, tmp_path):
     exe = Path(sys.executable).parent / "vaesweep"
-    args = ["sweep", "--dataset", "mnist", "--data-dir", str(shared_data), "--budget", "smoke", "--tuner", "random",
+    args = ["sweep", "--dataset", "mnist", "--data-dir", str(mnist_data), "--budget", "smoke", "--tuner", "random",
             "--max-trials", "3", "--name", "restarts", "--tracking-uri", store]
     env = {**os.environ, "VAESWEEP_RESTART_AFTER_MB": "1", "TF_CPP_MIN_LOG_LEVEL": "2"}
     proc = subprocess.run([str(exe), *args], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
@@ -179,5 +180,5 @@ def test_a_sweep_over_its_memory_limit_restarts_its_process_and_resumes(store, c
     assert proc.stderr.count("restarting the process to resume sweep 'restarts'") == 2
     [parent], children = sweep_runs(client)
     assert parent.info.status == "FINISHED"
-    assert sorted(c.data.tags["trial_id"] for c in children if c.info.status == "FINISHED") == ["0", "1", "2"]
+    assert sorted(c.data.tags[record.TRIAL_ID] for c in children if c.info.status == "FINISHED") == ["0", "1", "2"]
     assert len(children) == 3

@@ -36,9 +36,9 @@ def _context(family, dataset):
 
 
 @pytest.fixture(scope="module")
-def mnist(shared_data):
+def mnist(mnist_data):
     """256 training images of the shared MNIST copy (64 validation, 64 test)."""
-    return load_dataset("mnist", data_dir=shared_data, subset=256)
+    return load_dataset("mnist", data_dir=mnist_data, subset=256)
 
 
 @pytest.fixture(scope="module")

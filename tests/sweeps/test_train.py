@@ -5,16 +5,17 @@ import shutil
 
 import numpy as np
 import pytest
+from data_helpers import write_idx
 from PIL import Image
 from store_helpers import all_runs
 
-from sweeps.cli import main
+from vaesweep.cli import main
 
 IMAGES = ["reconstructions", "samples", "interpolations", "traversals"]
 
 
-def test_train_records_params_epoch_histories_kl_per_dimension_and_images(store, client, shared_data, capsys):
-    code = main(["train", "--dataset", "mnist", "--data-dir", str(shared_data), "--model", "conv",
+def test_train_records_params_epoch_histories_kl_per_dimension_and_images(store, client, mnist_data, capsys):
+    code = main(["train", "--dataset", "mnist", "--data-dir", str(mnist_data), "--model", "conv",
                  "--latent-dim", "4", "--beta", "1", "--depth", "2", "--subset", "256", "--epochs", "2",
                  "--tracking-uri", store])
     assert code == 0
@@ -49,14 +50,6 @@ def test_train_records_params_epoch_histories_kl_per_dimension_and_images(store,
     assert "test_elbo" in out and run.info.run_id in out
 
 
-def write_idx(folder, images, labels):
-    folder.mkdir(parents=True, exist_ok=True)
-    header = np.array([2051, len(images), 28, 28], dtype=">i4").tobytes()
-    (folder / "t10k-images-idx3-ubyte.gz").write_bytes(gzip.compress(header + images.astype(np.uint8).tobytes()))
-    header = np.array([2049, len(labels)], dtype=">i4").tobytes()
-    (folder / "t10k-labels-idx1-ubyte.gz").write_bytes(gzip.compress(header + labels.astype(np.uint8).tobytes()))
-
-
 @pytest.fixture
 def broken_data(tmp_path):
     """Data folders with a truncated file, a corrupt gzip and an empty CelebA directory."""
@@ -88,13 +81,13 @@ BAD_INPUTS = {
 
 
 @pytest.mark.parametrize("case", list(BAD_INPUTS))
-def test_bad_input_is_one_line_exit_2_and_leaves_the_store_as_it_was(case, store, client, shared_data, broken_data, capsys):
-    main(["train", "--dataset", "mnist", "--data-dir", str(shared_data), "--model", "mlp", "--latent-dim", "2",
+def test_bad_input_is_one_line_exit_2_and_leaves_the_store_as_it_was(case, store, client, mnist_data, broken_data, capsys):
+    main(["train", "--dataset", "mnist", "--data-dir", str(mnist_data), "--model", "mlp", "--latent-dim", "2",
           "--subset", "64", "--epochs", "1", "--tracking-uri", store])
     before = [(r.info.run_id, r.info.status, sorted(r.data.metrics.items())) for r in all_runs(client)]
     capsys.readouterr()
     extra, expected = BAD_INPUTS[case]
-    argv = ["train", "--dataset", "mnist", "--data-dir", str(shared_data), "--subset", "64", "--epochs", "1",
+    argv = ["train", "--dataset", "mnist", "--data-dir", str(mnist_data), "--subset", "64", "--epochs", "1",
             "--tracking-uri", store] + [a.replace("{tmp}", str(broken_data)) for a in extra]
     code = main(argv)
     err = capsys.readouterr().err.strip().splitlines()
