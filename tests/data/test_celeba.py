@@ -5,6 +5,7 @@ import pytest
 from PIL import Image
 
 from vae.data import celeba
+from vae.data.base import split_order
 from vae.data.celeba import crop_box, load
 from vae.errors import DataError
 
@@ -58,7 +59,9 @@ def layout(tmp_path, monkeypatch):
 
 
 def _indices(split):
-    return [i for i, s in enumerate(SPLIT_OF) if s == split]
+    """Images of a split in the loader's order: the partition file's, shuffled per split."""
+    listed = [i for i, s in enumerate(SPLIT_OF) if s == split]
+    return [listed[k] for k in split_order("celeba", celeba.SPLITS[split], len(listed))]
 
 
 def test_crop_box_is_the_usual_central_140_square_and_scales_with_the_image():
@@ -69,7 +72,7 @@ def test_crop_box_is_the_usual_central_140_square_and_scales_with_the_image():
     assert right - left == pytest.approx(200 * 140 / 178) and top + bottom == 200
 
 
-def test_load_follows_the_partition_file_with_attributes_as_0_1(layout):
+def test_load_follows_the_partition_file_in_a_shuffled_order_with_attributes_as_0_1(layout):
     dataset = load(data_dir=layout["data_dir"])
     assert dataset.name == "celeba" and dataset.likelihood == "gaussian"
     assert dataset.x_train.shape == (8, 64, 64, 3) and dataset.x_train.dtype == np.float32
@@ -140,14 +143,15 @@ def test_a_damaged_cache_is_rebuilt(layout):
 
 
 def test_subset_decodes_only_the_images_it_keeps(layout):
-    # The last train image in partition order is garbage: only a full load reads it.
-    (layout["root"] / "img_align_celeba" / NAMES[11]).write_bytes(b"\xff\xd8 broken")
+    # The last train image in the loader's order is garbage: only a full load reads it.
+    last = NAMES[_indices(0)[-1]]
+    (layout["root"] / "img_align_celeba" / last).write_bytes(b"\xff\xd8 broken")
     dataset = load(data_dir=layout["data_dir"], subset=3)
     assert dataset.x_train.shape == (3, 64, 64, 3)
     assert len(dataset.x_val) == len(dataset.x_test) == 2  # 64 asked, 2 exist
     np.testing.assert_array_equal(dataset.y_train, layout["values"][_indices(0)[:3]])
     assert any("subset: 3 train" in note for note in dataset.notes)
-    with pytest.raises(DataError, match=NAMES[11]):
+    with pytest.raises(DataError, match=last):
         load(data_dir=layout["data_dir"])
 
 

@@ -25,7 +25,7 @@ import numpy as np
 from PIL import Image
 
 from vae import config
-from vae.data.base import Dataset, eval_size, take_subset
+from vae.data.base import Dataset, eval_size, split_order, take_subset
 from vae.errors import DataError
 
 log = logging.getLogger(__name__)
@@ -45,18 +45,17 @@ _HOW_TO = (
 )
 
 
-def load(data_dir=None, subset: int | None = None, seed: int = 0) -> Dataset:
+def load(data_dir=None, subset: int | None = None) -> Dataset:
     """Load CelebA's official train / validation / test partition.
 
     Images are float32 in [0, 1], ``(n, 64, 64, 3)``; ``y_*`` hold the 40 attributes as
-    0/1 ``(n, 40)``. With ``subset`` only the first ``subset`` train images and the first
-    ``max(subset // 4, 64)`` val and test images (in the partition file's order) are
-    decoded. ``seed`` is unused: the partition is the official one.
+    0/1 ``(n, 40)``. Each split is in a fixed shuffled order (``split_order("celeba",
+    split, n)`` of the partition file's order); with ``subset`` only its first ``subset``
+    train images and first ``max(subset // 4, 64)`` val and test images are decoded.
 
     Raises:
         DataError: a missing folder or file, a malformed line, a missing or corrupt JPEG.
     """
-    del seed  # the official partition and file order fix every choice
     source = find_source(data_dir)
     attr_path, partition_path = source / ATTR_FILE, source / PARTITION_FILE
     image_dir = source / IMAGE_DIR
@@ -194,6 +193,9 @@ def _select(partition, subset):
     for split, files in selected.items():
         if not files:
             raise DataError(f"celeba: {PARTITION_FILE} assigns no image to the {split} split")
+        # The file order follows the image numbers, which need not be a random order: a
+        # subset's prefix of it could be a biased sample.
+        selected[split] = [files[i] for i in split_order("celeba", split, len(files))]
     if subset is not None:
         n_eval = eval_size(subset)
         limits = {"train": subset, "val": n_eval, "test": n_eval}

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from vae import config
-from vae.data.base import Dataset, eval_size, take_subset
+from vae.data.base import Dataset, eval_size, split_order, take_subset
 from vae.errors import DataError
 
 log = logging.getLogger(__name__)
@@ -214,62 +214,72 @@ def _unpack(packed):
     return images[..., None].astype(np.float32)
 
 
-def load(data_dir=None, subset: int | None = None, seed: int = 0) -> Dataset:
-    """Draw train / validation / test images from distinct random factor combinations.
+def load(data_dir=None, subset: int | None = None) -> Dataset:
+    """Train / validation / test images of distinct factor combinations, fixed by the dataset.
 
-    By default 50,000 / 5,000 / 5,000 combinations, drawn without replacement with
-    ``np.random.RandomState(seed)`` so that the splits never share an image. With
-    ``subset`` only ``subset`` train and ``max(subset // 4, 64)`` val and test images are
-    drawn and rendered; the train images are then the first ``subset`` of the full run's.
+    The 737,280 combinations (or the official file's rows) are shuffled once with
+    :func:`~vae.data.base.data_seed` of ``"dsprites"``: the first 5,000 are the test set,
+    the next 5,000 the validation set, and the following 50,000 the training set (from an
+    official file of fewer than 60,000 rows, a twelfth of it each for test and val). With
+    ``subset`` the first ``subset`` train and ``max(subset // 4, 64)`` val and test images
+    of those sequences are kept (at most 5,000), and only they are rendered or unpacked.
 
     Raises:
-        DataError: the official file is present but unreadable or incomplete.
+        DataError: the official file is present but unreadable, incomplete or too small.
     """
-    sizes = dict(SPLIT_SIZES)
-    if subset is not None:
-        n_eval = eval_size(subset)
-        sizes = {"train": subset, "val": n_eval, "test": n_eval}
-    total = sum(sizes.values())
     path = _find_official(data_dir)
-    notes = []
     if path is None:
-        ground_truth = DSprites()
-        # A permutation's prefix is a draw without replacement, and the same for any subset.
-        combos = np.random.RandomState(seed).permutation(NUM_COMBINATIONS)[:total]
-        factors = np.stack(np.unravel_index(combos, FACTORS_NUM_VALUES), axis=1).astype(np.int64)
-        images = render(*factor_values(factors))
-        notes.append(f"dsprites: rendered {total} images procedurally (seed {seed})")
+        ground_truth, available = DSprites(), NUM_COMBINATIONS
     else:
         packed, classes = _read_official(path)
         rows = np.full(NUM_COMBINATIONS, -1, np.int64)
         rows[np.ravel_multi_index(classes.T, FACTORS_NUM_VALUES)] = np.arange(len(classes))
-        ground_truth = DSprites((packed, rows))
-        if len(classes) < total:
-            raise DataError(
-                f"dsprites: {path} holds {len(classes)} images but {total} are needed; use "
-                f"the complete official file or a smaller --subset"
-            )
-        drawn = np.random.RandomState(seed).permutation(len(classes))[:total]
-        factors = classes[drawn]
-        images = _unpack(packed[drawn])
-        notes.append(f"dsprites: read {total} images from {path} (seed {seed})")
+        ground_truth, available = DSprites((packed, rows)), len(classes)
+    drawn = _draw(available, subset, path)
+    total = sum(len(index) for index in drawn.values())
+    if path is None:
+        # A combination's number is its row in the official file's row-major order.
+        factors = {s: np.stack(np.unravel_index(i, FACTORS_NUM_VALUES), 1) for s, i in drawn.items()}
+        images = {s: render(*factor_values(f)) for s, f in factors.items()}
+        notes = [f"dsprites: rendered {total} images procedurally"]
+    else:
+        factors = {split: classes[index] for split, index in drawn.items()}
+        images = {split: _unpack(packed[index]) for split, index in drawn.items()}
+        notes = [f"dsprites: read {total} images from {path}"]
     if subset is not None:
         notes[-1] += f", only those the subset keeps (not {sum(SPLIT_SIZES.values())})"
-    cut_train, cut_val = sizes["train"], sizes["train"] + sizes["val"]
     dataset = Dataset(
         name="dsprites",
-        x_train=images[:cut_train],
-        x_val=images[cut_train:cut_val],
-        x_test=images[cut_val:],
-        y_train=factors[:cut_train],
-        y_val=factors[cut_train:cut_val],
-        y_test=factors[cut_val:],
+        x_train=images["train"],
+        x_val=images["val"],
+        x_test=images["test"],
+        y_train=factors["train"].astype(np.int64),
+        y_val=factors["val"].astype(np.int64),
+        y_test=factors["test"].astype(np.int64),
         likelihood="bernoulli",
         factor_names=list(FACTOR_NAMES),
         ground_truth=ground_truth,
         notes=notes,
     )
     return take_subset(dataset, subset)
+
+
+def _draw(available: int, subset: int | None, path: Path | None) -> dict[str, np.ndarray]:
+    """The rows of each split: prefixes of fixed blocks of one fixed shuffle of ``available``."""
+    order = split_order("dsprites", "all", available)
+    # Fixed blocks, whatever the subset: test first, then val, then train.
+    test, val = (min(SPLIT_SIZES[s], available // 12) for s in ("test", "val"))
+    blocks = {"test": order[:test], "val": order[test : test + val], "train": order[test + val :]}
+    wanted = dict(SPLIT_SIZES)
+    if subset is not None:
+        wanted = {"train": subset, "val": eval_size(subset), "test": eval_size(subset)}
+    if wanted["train"] > len(blocks["train"]):
+        source = "the procedural combinations" if path is None else str(path)
+        raise DataError(
+            f"dsprites: {source} holds {available} images but {sum(wanted.values())} are "
+            f"needed; use the complete official file or a smaller --subset"
+        )
+    return {split: block[: wanted[split]] for split, block in blocks.items()}
 
 
 def _find_official(data_dir) -> Path | None:
