@@ -2,37 +2,12 @@
 
 import numpy as np
 import pytest
-from PIL import Image
+from celeba_files import ATTRIBUTES, NAMES, SPLIT_OF, colours, write_celeba
 
 from vae.data import celeba
 from vae.data.base import split_order
 from vae.data.celeba import crop_box, load
 from vae.errors import DataError
-
-# Partition order, interleaved so that a loader that ignores the split column fails.
-SPLIT_OF = [0, 0, 1, 0, 2, 0, 0, 1, 0, 2, 0, 0]  # 8 train, 2 val, 2 test
-NAMES = [f"{i:06d}.jpg" for i in range(1, len(SPLIT_OF) + 1)]
-ATTRIBUTES = [f"Attribute_{k:02d}" for k in range(40)]
-
-
-def _colours(i):
-    """Distinct colours for the top and bottom halves of image i's central crop."""
-    top = (20 * i + 10, 200 - 10 * i, 60 + 15 * i)
-    bottom = (230 - 15 * i, 40 + 12 * i, 250 - 20 * i)
-    return np.array(top), np.array(bottom)
-
-
-def _photo(i, width=178, height=218):
-    """A 'photo' whose central crop is two flat colours and whose outside is pure red."""
-    image = np.zeros((height, width, 3), np.uint8)
-    image[...] = (255, 0, 0)
-    side = min(width, height) * 140 // 178  # computed here, not by the code under test
-    left, top = (width - side) // 2, (height - side) // 2
-    right, bottom = left + side, top + side
-    middle = (top + bottom) // 2
-    image[top:middle, left:right] = _colours(i)[0]
-    image[middle:bottom, left:right] = _colours(i)[1]
-    return Image.fromarray(image)
 
 
 @pytest.fixture
@@ -41,21 +16,8 @@ def layout(tmp_path, monkeypatch):
     monkeypatch.delenv("VAE_DATA_DIR", raising=False)
     monkeypatch.setenv("VAE_CACHE_DIR", str(tmp_path / "cache"))
     root = tmp_path / "data" / "celeba"
-    (root / "img_align_celeba").mkdir(parents=True)
-    for i, name in enumerate(NAMES):
-        size = (356, 436) if i == 5 else (178, 218)  # one twice as large: same crop fraction
-        _photo(i, *size).save(root / "img_align_celeba" / name, quality=95, subsampling=0)
-    values = np.where(np.random.default_rng(0).random((len(NAMES), 40)) < 0.3, 1, -1)
-    rows = [
-        f"{name} " + " ".join(f"{v:2d}" for v in vals)
-        for name, vals in zip(NAMES, values, strict=True)
-    ]
-    # The attribute file lists the images in another order than the partition file.
-    lines = [str(len(NAMES)), " ".join(ATTRIBUTES) + " "] + rows[::-1]
-    (root / "list_attr_celeba.txt").write_text("\n".join(lines) + "\n")
-    partition = [f"{name} {split}" for name, split in zip(NAMES, SPLIT_OF, strict=True)]
-    (root / "list_eval_partition.txt").write_text("\n".join(partition) + "\n")
-    return {"data_dir": tmp_path / "data", "root": root, "values": (values + 1) // 2}
+    values = write_celeba(root)
+    return {"data_dir": tmp_path / "data", "root": root, "values": values}
 
 
 def _indices(split):
@@ -89,7 +51,7 @@ def test_images_are_the_central_crop_resized_without_the_red_border(layout):
     dataset = load(data_dir=layout["data_dir"])
     for split, x in zip(range(3), (dataset.x_train, dataset.x_val, dataset.x_test), strict=True):
         for image, i in zip(x, _indices(split), strict=True):
-            top, bottom = (c / 255.0 for c in _colours(i))
+            top, bottom = (c / 255.0 for c in colours(i))
             # Away from the colour edge, each half is its flat colour (JPEG error aside).
             np.testing.assert_allclose(image[2:28, 2:62].mean(axis=(0, 1)), top, atol=0.03)
             np.testing.assert_allclose(image[36:62, 2:62].mean(axis=(0, 1)), bottom, atol=0.03)
