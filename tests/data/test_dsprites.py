@@ -50,17 +50,18 @@ def test_sample_round_trips_through_the_ground_truth_interface():
         render([0], [1.5], [0.0], [0.5], [0.5])
 
 
-def test_square_at_the_top_left_covers_the_expected_16_pixels_square():
-    # scale 1 (index 5), orientation 0, pos (0, 0): centre at pixel (12, 12), side 16.
+def test_square_at_the_top_left_covers_the_official_20_pixels_square():
+    # scale 1 (index 5), orientation 0, pos (0, 0): centre at pixel corner (16, 16), side 20,
+    # as in the official images (the repository's dsprites.gif shows this very square).
     image = _image([0, 5, 0, 0, 0])
-    assert image.sum() == 256
-    assert image[4:20, 4:20].all()
-    # pos_x = 1 moves it to the right edge's range, pos_y stays at the top.
+    assert image.sum() == 400
+    assert image[6:26, 6:26].all()
+    # pos_x = 1 moves it to centre column 48, pos_y stays at the top.
     image = _image([0, 5, 0, 31, 0])
-    assert image.sum() == 256 and image[4:20, 44:60].all()
-    # pos_y runs down the image rows.
+    assert image.sum() == 400 and image[6:26, 38:58].all()
+    # pos_y runs down the image rows: centre (row 48, column 32), side 10 at scale 0.5.
     centre = render([0], [0.5], [0.0], [0.5], [1.0])[0, :, :, 0]
-    assert centre[48:56, 28:36].all() and centre.sum() == 64
+    assert centre[43:53, 27:37].all() and centre.sum() == 100
 
 
 def test_no_sprite_leaves_the_frame_at_any_orientation_or_position():

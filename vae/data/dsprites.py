@@ -5,9 +5,11 @@ ellipse, heart), ``scale`` (6 values in [0.5, 1]), ``orientation`` (40 values,
 ``linspace(0, 2π, 40)``), ``pos_x`` and ``pos_y`` (32 values in [0, 1] each). The
 original's constant colour factor is left out.
 
-No download is needed: the images are rendered with NumPy by testing each pixel centre,
-mapped back into the sprite's own frame, against the canonical shape. The geometry
-approximates the original's look; it does not reproduce its pixels. When the official
+No download is needed: :mod:`vae.data.dsprites_render` draws the images with the
+original's geometry as far as its published images show it (centres over [16, 48], a
+square of scale 1 is 20 pixels wide, counter-clockwise orientation). What still differs:
+a few edge pixels of ellipses and hearts per image, whose exact outlines are not
+published, and the original's image order, which no loader here uses. When the official
 ``dsprites_ndarray_co1sh3sc6or40x32y32_64x64.npz`` lies in ``$VAE_DATA_DIR/dsprites/``
 its images are used instead, for the splits and for the ground-truth sampler alike.
 """
@@ -21,14 +23,13 @@ import numpy as np
 
 from vae import config
 from vae.data.base import Dataset, eval_size, split_order, take_subset
+from vae.data.dsprites_render import IMAGE_SIZE, render
 from vae.errors import DataError
 
 log = logging.getLogger(__name__)
 
-IMAGE_SIZE = 64
 FACTOR_NAMES = ["shape", "scale", "orientation", "pos_x", "pos_y"]
 FACTORS_NUM_VALUES = [3, 6, 40, 32, 32]
-SHAPES = ("square", "ellipse", "heart")
 SCALES = np.linspace(0.5, 1.0, 6)
 ORIENTATIONS = np.linspace(0.0, 2 * np.pi, 40)
 POSITIONS = np.linspace(0.0, 1.0, 32)
@@ -36,96 +37,7 @@ NUM_COMBINATIONS = int(np.prod(FACTORS_NUM_VALUES))  # 737,280 as in the origina
 OFFICIAL_FILE = "dsprites_ndarray_co1sh3sc6or40x32y32_64x64.npz"
 SPLIT_SIZES = {"train": 50_000, "val": 5_000, "test": 5_000}
 
-# Geometry in pixels. A square of scale 1 is a quarter of the image wide; every shape fits
-# in that square's circumscribed circle (radius 16/sqrt(2) = 11.3 px), so sprite centres
-# range over [12, 52] and no sprite leaves the frame at any orientation.
-SQUARE_SIDE = 0.25 * IMAGE_SIZE
-POSITION_MARGIN = 12.0
-_ELLIPSE_AXES = (0.6, 0.35)  # semi-axes in units of the square's side: an elongated oval
-# The heart (x² + y² - 1)³ = x² y³ spans x in [-1.139, 1.139] and y in [-1, 1.236]: scale it
-# to the square's width and centre its bounding box on the sprite's position.
-_HEART_WIDTH = 2 * 1.139
-_HEART_Y_CENTRE = (1.236 - 1.0) / 2
-# Pixels of the window around each sprite that can be covered (its circle fits in 24 px).
-_WINDOW = 24
-_CHUNK = 4096  # images rendered at once: bounds the temporaries to a few tens of MB
-
-
-def render(shape, scale, orientation, pos_x, pos_y) -> np.ndarray:
-    """Render sprites from continuous factor values.
-
-    Args:
-        shape: shape indices into :data:`SHAPES`, ``(n,)`` ints.
-        scale: sizes relative to the largest sprite, ``(n,)``; 1 is a 16-pixel square.
-        orientation: counter-clockwise rotations in radians (as seen on screen), ``(n,)``.
-        pos_x: horizontal positions in [0, 1], left to right, ``(n,)``.
-        pos_y: vertical positions in [0, 1], top to bottom (image rows), ``(n,)``.
-
-    Returns:
-        float32 images of 0 and 1, ``(n, 64, 64, 1)``.
-    """
-    shape = np.asarray(shape, dtype=np.int64).reshape(-1)
-    n = len(shape)
-    params = [
-        np.broadcast_to(np.asarray(v, np.float64).reshape(-1), (n,))
-        for v in (scale, orientation, pos_x, pos_y)
-    ]
-    if np.any((shape < 0) | (shape >= len(SHAPES))):
-        raise ValueError(f"shape indices must lie in [0, {len(SHAPES)}), got {np.unique(shape)}")
-    # Outside these ranges a sprite would overflow the window that _render_into tests.
-    scale, _, pos_x, pos_y = params
-    positions = np.concatenate([pos_x, pos_y])
-    if np.any((scale <= 0) | (scale > 1)) or np.any((positions < 0) | (positions > 1)):
-        raise ValueError("scale must lie in (0, 1] and positions in [0, 1]")
-    images = np.zeros((n, IMAGE_SIZE, IMAGE_SIZE, 1), np.float32)
-    for start in range(0, n, _CHUNK):
-        part = slice(start, start + _CHUNK)
-        _render_into(images[part, :, :, 0], shape[part], *(p[part] for p in params))
-    return images
-
-
-def _render_into(out, shape, scale, orientation, pos_x, pos_y):
-    n = len(shape)
-    span = IMAGE_SIZE - 2 * POSITION_MARGIN
-    cx = POSITION_MARGIN + span * pos_x
-    cy = POSITION_MARGIN + span * pos_y
-    # A _WINDOW-pixel window around each centre holds the whole sprite: test only its pixels.
-    first_col = np.clip(np.floor(cx).astype(np.int64) - _WINDOW // 2, 0, IMAGE_SIZE - _WINDOW)
-    first_row = np.clip(np.floor(cy).astype(np.int64) - _WINDOW // 2, 0, IMAGE_SIZE - _WINDOW)
-    steps = np.arange(_WINDOW)
-    cols = first_col[:, None] + steps  # (n, W)
-    rows = first_row[:, None] + steps
-    side = (SQUARE_SIDE * scale)[:, None, None]
-    dx = ((cols + 0.5 - cx[:, None]).astype(np.float32))[:, None, :] / side  # (n, 1, W)
-    up = ((cy[:, None] - rows - 0.5).astype(np.float32))[:, :, None] / side  # (n, W, 1)
-    cos = np.cos(orientation).astype(np.float32)[:, None, None]
-    sin = np.sin(orientation).astype(np.float32)[:, None, None]
-    # Rotate the pixel offsets back by the orientation: (u, v) are in the sprite's frame.
-    u = dx * cos + up * sin
-    v = up * cos - dx * sin
-    inside = np.empty((n, _WINDOW, _WINDOW), bool)
-    for k, test in enumerate((_in_square, _in_ellipse, _in_heart)):
-        sel = shape == k
-        if sel.any():
-            inside[sel] = test(u[sel], v[sel])
-    out[np.arange(n)[:, None, None], rows[:, :, None], cols[:, None, :]] = inside
-
-
-def _in_square(u, v):
-    return (np.abs(u) <= 0.5) & (np.abs(v) <= 0.5)
-
-
-def _in_ellipse(u, v):
-    a, b = _ELLIPSE_AXES
-    return (u / a) ** 2 + (v / b) ** 2 <= 1.0
-
-
-def _in_heart(u, v):
-    x = u * _HEART_WIDTH
-    y = v * _HEART_WIDTH + _HEART_Y_CENTRE
-    x2, y2 = x * x, y * y
-    r = x2 + y2 - 1.0
-    return r * r * r <= x2 * y2 * y  # products, not **3: numpy's float pow is 10x slower
+_CHUNK = 4096  # official images packed per read: bounds the temporaries
 
 
 def factor_values(factors: np.ndarray):
