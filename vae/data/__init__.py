@@ -2,10 +2,10 @@
 
 import importlib
 
-from vae.data.base import Dataset, GroundTruthData
+from vae.data.base import Dataset, GroundTruthData, data_seed, eval_digest
 from vae.errors import ConfigError
 
-# name -> module whose ``load(data_dir=None, subset=None, seed=0)`` returns a Dataset.
+# name -> module whose ``load(data_dir=None, subset=None)`` returns a Dataset.
 DATASETS = {
     "mnist": "vae.data.mnist",
     "fashion_mnist": "vae.data.fashion_mnist",
@@ -17,6 +17,16 @@ DATASETS = {
 def load_dataset(name: str, data_dir=None, subset: int | None = None, seed: int = 0) -> Dataset:
     """Load a registered dataset's train / validation / test splits.
 
+    The images are fixed by the dataset (see :mod:`vae.data.base`): the run's seed does not
+    change them, and ``subset`` keeps prefixes of the same fixed sequences.
+
+    Args:
+        name: a key of :data:`DATASETS`.
+        data_dir: the folder holding local files (else ``$VAE_DATA_DIR``).
+        subset: train images to keep; val and test keep ``eval_size(subset)``.
+        seed: accepted for callers that pass their run seed; it is ignored, so that runs
+            with different seeds are evaluated on the same images.
+
     Raises:
         ConfigError: unknown name or a subset below 1.
         DataError: missing, truncated or malformed files.
@@ -25,8 +35,9 @@ def load_dataset(name: str, data_dir=None, subset: int | None = None, seed: int 
         raise ConfigError(f"unknown dataset '{name}'; choose one of {', '.join(DATASETS)}")
     if subset is not None and subset < 1:
         raise ConfigError(f"--subset must be a positive number of images, got {subset}")
+    del seed  # the data's randomness is fixed per dataset, never per run
     module = importlib.import_module(DATASETS[name])
-    return module.load(data_dir=data_dir, subset=subset, seed=seed)
+    return module.load(data_dir=data_dir, subset=subset)
 
 
-__all__ = ["DATASETS", "Dataset", "GroundTruthData", "load_dataset"]
+__all__ = ["DATASETS", "Dataset", "GroundTruthData", "data_seed", "eval_digest", "load_dataset"]

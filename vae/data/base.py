@@ -1,5 +1,16 @@
-"""The one small interface every dataset module implements."""
+"""The one small interface every dataset module implements, and the helpers they share.
 
+Data randomness is fixed by the dataset, never by the run: every split, shuffle and
+binarization draws from :func:`data_seed` of the dataset's name, so runs with different
+``--seed`` values (and different budgets) train and are evaluated on the same images. The
+evaluation images of a dataset are one fixed, shuffled sequence; ``--subset N`` keeps its
+first :func:`eval_size` images, so a smaller budget's test images are the first test images
+of a larger budget's, and :func:`eval_digest` names that set in a run's record.
+"""
+
+import hashlib
+import zlib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -62,9 +73,58 @@ class Dataset:
             return None
         return int(max(self.y_train.max(), self.y_val.max(), self.y_test.max())) + 1
 
+    @property
+    def eval_images(self) -> int:
+        """Number of test images, the set every metric of a run is computed on."""
+        return len(self.x_test)
 
-def split_arrays(x, y, fractions=(0.8, 0.1, 0.1), seed=0):
-    """Shuffle ``x`` (and ``y``) with a fixed seed and cut them into train/val/test."""
+    @property
+    def eval_digest(self) -> str:
+        """:func:`eval_digest` of the test images and labels: equal digests, same test set."""
+        return eval_digest(self.x_test, self.y_test)
+
+
+def data_seed(name: str) -> int:
+    """The fixed seed of a dataset's own randomness, derived from its registry name.
+
+    The first 4 bytes of the name's SHA-256 (``data_seed("mnist")`` is always the same
+    number): a constant per dataset that no run option can change, and different between
+    datasets so that they do not share noise patterns.
+    """
+    return int.from_bytes(hashlib.sha256(name.encode()).digest()[:4], "big")
+
+
+def split_seed(name: str, split: str) -> tuple[int, int]:
+    """A seed for one split's draws of a dataset: independent streams for train, val, test."""
+    return (data_seed(name), zlib.crc32(split.encode()))
+
+
+def split_order(name: str, split: str, n: int) -> np.ndarray:
+    """The fixed shuffled order of a split's ``n`` items, whose prefixes are the subsets.
+
+    Official test splits are ordered (MNIST's first 5,000 test digits are easier than the
+    last 5,000), so a prefix of the raw order would be a biased evaluation set.
+    """
+    return np.random.default_rng(split_seed(name, split)).permutation(n)
+
+
+def eval_digest(x: np.ndarray, y: np.ndarray | None = None) -> str:
+    """The first 16 hex digits of the SHA-256 of the arrays' bytes (``x``, then ``y``).
+
+    Two runs report the same digest exactly when they were evaluated on the same images
+    (and labels) in the same order.
+    """
+    digest = hashlib.sha256(np.ascontiguousarray(x).tobytes())
+    if y is not None:
+        digest.update(np.ascontiguousarray(y).tobytes())
+    return digest.hexdigest()[:16]
+
+
+def split_arrays(x, y, fractions=(0.8, 0.1, 0.1), seed: int | Sequence[int] = 0):
+    """Shuffle ``x`` (and ``y``) with a fixed seed and cut them into train/val/test.
+
+    Each part is in shuffled order, so its prefixes (the subsets) are unbiased samples.
+    """
     order = np.random.default_rng(seed).permutation(len(x))
     n_train = int(round(fractions[0] * len(x)))
     n_val = int(round(fractions[1] * len(x)))
@@ -78,7 +138,11 @@ def eval_size(subset: int) -> int:
 
 
 def take_subset(dataset: Dataset, subset: int | None) -> Dataset:
-    """Keep ``subset`` training images and ``eval_size(subset)`` for val and test."""
+    """Keep the first ``subset`` training images and ``eval_size(subset)`` val and test ones.
+
+    Prefixes of fixed sequences, so budgets nest: a smaller budget's images are the first
+    images of a larger budget's.
+    """
     if subset is None:
         return dataset
     n_eval = eval_size(subset)
@@ -96,7 +160,11 @@ def take_subset(dataset: Dataset, subset: int | None) -> Dataset:
     return dataset
 
 
-def binarize(x: np.ndarray, seed: int = 0) -> np.ndarray:
-    """Stochastic binarization with a fixed seed (the usual 'statically binarized' data)."""
+def binarize(x: np.ndarray, seed: int | Sequence[int] = 0) -> np.ndarray:
+    """Stochastic binarization with a fixed seed (the usual 'statically binarized' data).
+
+    Image ``i`` gets the same noise whatever follows it, so the binarized prefix of a
+    sequence is the prefix of the binarized sequence.
+    """
     rng = np.random.default_rng(seed)
     return (rng.random(x.shape, dtype=np.float32) < x).astype(np.float32)

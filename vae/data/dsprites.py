@@ -5,9 +5,11 @@ ellipse, heart), ``scale`` (6 values in [0.5, 1]), ``orientation`` (40 values,
 ``linspace(0, 2π, 40)``), ``pos_x`` and ``pos_y`` (32 values in [0, 1] each). The
 original's constant colour factor is left out.
 
-No download is needed: the images are rendered with NumPy by testing each pixel centre,
-mapped back into the sprite's own frame, against the canonical shape. The geometry
-approximates the original's look; it does not reproduce its pixels. When the official
+No download is needed: :mod:`vae.data.dsprites_render` draws the images with the
+original's geometry as far as its published images show it (centres over [16, 48], a
+square of scale 1 is 20 pixels wide, counter-clockwise orientation). What still differs:
+a few edge pixels of ellipses and hearts per image, whose exact outlines are not
+published, and the original's image order, which no loader here uses. When the official
 ``dsprites_ndarray_co1sh3sc6or40x32y32_64x64.npz`` lies in ``$VAE_DATA_DIR/dsprites/``
 its images are used instead, for the splits and for the ground-truth sampler alike.
 """
@@ -20,15 +22,14 @@ from pathlib import Path
 import numpy as np
 
 from vae import config
-from vae.data.base import Dataset, eval_size, take_subset
+from vae.data.base import Dataset, eval_size, split_order, take_subset
+from vae.data.dsprites_render import IMAGE_SIZE, render
 from vae.errors import DataError
 
 log = logging.getLogger(__name__)
 
-IMAGE_SIZE = 64
 FACTOR_NAMES = ["shape", "scale", "orientation", "pos_x", "pos_y"]
 FACTORS_NUM_VALUES = [3, 6, 40, 32, 32]
-SHAPES = ("square", "ellipse", "heart")
 SCALES = np.linspace(0.5, 1.0, 6)
 ORIENTATIONS = np.linspace(0.0, 2 * np.pi, 40)
 POSITIONS = np.linspace(0.0, 1.0, 32)
@@ -36,96 +37,7 @@ NUM_COMBINATIONS = int(np.prod(FACTORS_NUM_VALUES))  # 737,280 as in the origina
 OFFICIAL_FILE = "dsprites_ndarray_co1sh3sc6or40x32y32_64x64.npz"
 SPLIT_SIZES = {"train": 50_000, "val": 5_000, "test": 5_000}
 
-# Geometry in pixels. A square of scale 1 is a quarter of the image wide; every shape fits
-# in that square's circumscribed circle (radius 16/sqrt(2) = 11.3 px), so sprite centres
-# range over [12, 52] and no sprite leaves the frame at any orientation.
-SQUARE_SIDE = 0.25 * IMAGE_SIZE
-POSITION_MARGIN = 12.0
-_ELLIPSE_AXES = (0.6, 0.35)  # semi-axes in units of the square's side: an elongated oval
-# The heart (x² + y² - 1)³ = x² y³ spans x in [-1.139, 1.139] and y in [-1, 1.236]: scale it
-# to the square's width and centre its bounding box on the sprite's position.
-_HEART_WIDTH = 2 * 1.139
-_HEART_Y_CENTRE = (1.236 - 1.0) / 2
-# Pixels of the window around each sprite that can be covered (its circle fits in 24 px).
-_WINDOW = 24
-_CHUNK = 4096  # images rendered at once: bounds the temporaries to a few tens of MB
-
-
-def render(shape, scale, orientation, pos_x, pos_y) -> np.ndarray:
-    """Render sprites from continuous factor values.
-
-    Args:
-        shape: shape indices into :data:`SHAPES`, ``(n,)`` ints.
-        scale: sizes relative to the largest sprite, ``(n,)``; 1 is a 16-pixel square.
-        orientation: counter-clockwise rotations in radians (as seen on screen), ``(n,)``.
-        pos_x: horizontal positions in [0, 1], left to right, ``(n,)``.
-        pos_y: vertical positions in [0, 1], top to bottom (image rows), ``(n,)``.
-
-    Returns:
-        float32 images of 0 and 1, ``(n, 64, 64, 1)``.
-    """
-    shape = np.asarray(shape, dtype=np.int64).reshape(-1)
-    n = len(shape)
-    params = [
-        np.broadcast_to(np.asarray(v, np.float64).reshape(-1), (n,))
-        for v in (scale, orientation, pos_x, pos_y)
-    ]
-    if np.any((shape < 0) | (shape >= len(SHAPES))):
-        raise ValueError(f"shape indices must lie in [0, {len(SHAPES)}), got {np.unique(shape)}")
-    # Outside these ranges a sprite would overflow the window that _render_into tests.
-    scale, _, pos_x, pos_y = params
-    positions = np.concatenate([pos_x, pos_y])
-    if np.any((scale <= 0) | (scale > 1)) or np.any((positions < 0) | (positions > 1)):
-        raise ValueError("scale must lie in (0, 1] and positions in [0, 1]")
-    images = np.zeros((n, IMAGE_SIZE, IMAGE_SIZE, 1), np.float32)
-    for start in range(0, n, _CHUNK):
-        part = slice(start, start + _CHUNK)
-        _render_into(images[part, :, :, 0], shape[part], *(p[part] for p in params))
-    return images
-
-
-def _render_into(out, shape, scale, orientation, pos_x, pos_y):
-    n = len(shape)
-    span = IMAGE_SIZE - 2 * POSITION_MARGIN
-    cx = POSITION_MARGIN + span * pos_x
-    cy = POSITION_MARGIN + span * pos_y
-    # A _WINDOW-pixel window around each centre holds the whole sprite: test only its pixels.
-    first_col = np.clip(np.floor(cx).astype(np.int64) - _WINDOW // 2, 0, IMAGE_SIZE - _WINDOW)
-    first_row = np.clip(np.floor(cy).astype(np.int64) - _WINDOW // 2, 0, IMAGE_SIZE - _WINDOW)
-    steps = np.arange(_WINDOW)
-    cols = first_col[:, None] + steps  # (n, W)
-    rows = first_row[:, None] + steps
-    side = (SQUARE_SIDE * scale)[:, None, None]
-    dx = ((cols + 0.5 - cx[:, None]).astype(np.float32))[:, None, :] / side  # (n, 1, W)
-    up = ((cy[:, None] - rows - 0.5).astype(np.float32))[:, :, None] / side  # (n, W, 1)
-    cos = np.cos(orientation).astype(np.float32)[:, None, None]
-    sin = np.sin(orientation).astype(np.float32)[:, None, None]
-    # Rotate the pixel offsets back by the orientation: (u, v) are in the sprite's frame.
-    u = dx * cos + up * sin
-    v = up * cos - dx * sin
-    inside = np.empty((n, _WINDOW, _WINDOW), bool)
-    for k, test in enumerate((_in_square, _in_ellipse, _in_heart)):
-        sel = shape == k
-        if sel.any():
-            inside[sel] = test(u[sel], v[sel])
-    out[np.arange(n)[:, None, None], rows[:, :, None], cols[:, None, :]] = inside
-
-
-def _in_square(u, v):
-    return (np.abs(u) <= 0.5) & (np.abs(v) <= 0.5)
-
-
-def _in_ellipse(u, v):
-    a, b = _ELLIPSE_AXES
-    return (u / a) ** 2 + (v / b) ** 2 <= 1.0
-
-
-def _in_heart(u, v):
-    x = u * _HEART_WIDTH
-    y = v * _HEART_WIDTH + _HEART_Y_CENTRE
-    x2, y2 = x * x, y * y
-    r = x2 + y2 - 1.0
-    return r * r * r <= x2 * y2 * y  # products, not **3: numpy's float pow is 10x slower
+_CHUNK = 4096  # official images packed per read: bounds the temporaries
 
 
 def factor_values(factors: np.ndarray):
@@ -214,62 +126,72 @@ def _unpack(packed):
     return images[..., None].astype(np.float32)
 
 
-def load(data_dir=None, subset: int | None = None, seed: int = 0) -> Dataset:
-    """Draw train / validation / test images from distinct random factor combinations.
+def load(data_dir=None, subset: int | None = None) -> Dataset:
+    """Train / validation / test images of distinct factor combinations, fixed by the dataset.
 
-    By default 50,000 / 5,000 / 5,000 combinations, drawn without replacement with
-    ``np.random.RandomState(seed)`` so that the splits never share an image. With
-    ``subset`` only ``subset`` train and ``max(subset // 4, 64)`` val and test images are
-    drawn and rendered; the train images are then the first ``subset`` of the full run's.
+    The 737,280 combinations (or the official file's rows) are shuffled once with
+    :func:`~vae.data.base.data_seed` of ``"dsprites"``: the first 5,000 are the test set,
+    the next 5,000 the validation set, and the following 50,000 the training set (from an
+    official file of fewer than 60,000 rows, a twelfth of it each for test and val). With
+    ``subset`` the first ``subset`` train and ``max(subset // 4, 64)`` val and test images
+    of those sequences are kept (at most 5,000), and only they are rendered or unpacked.
 
     Raises:
-        DataError: the official file is present but unreadable or incomplete.
+        DataError: the official file is present but unreadable, incomplete or too small.
     """
-    sizes = dict(SPLIT_SIZES)
-    if subset is not None:
-        n_eval = eval_size(subset)
-        sizes = {"train": subset, "val": n_eval, "test": n_eval}
-    total = sum(sizes.values())
     path = _find_official(data_dir)
-    notes = []
     if path is None:
-        ground_truth = DSprites()
-        # A permutation's prefix is a draw without replacement, and the same for any subset.
-        combos = np.random.RandomState(seed).permutation(NUM_COMBINATIONS)[:total]
-        factors = np.stack(np.unravel_index(combos, FACTORS_NUM_VALUES), axis=1).astype(np.int64)
-        images = render(*factor_values(factors))
-        notes.append(f"dsprites: rendered {total} images procedurally (seed {seed})")
+        ground_truth, available = DSprites(), NUM_COMBINATIONS
     else:
         packed, classes = _read_official(path)
         rows = np.full(NUM_COMBINATIONS, -1, np.int64)
         rows[np.ravel_multi_index(classes.T, FACTORS_NUM_VALUES)] = np.arange(len(classes))
-        ground_truth = DSprites((packed, rows))
-        if len(classes) < total:
-            raise DataError(
-                f"dsprites: {path} holds {len(classes)} images but {total} are needed; use "
-                f"the complete official file or a smaller --subset"
-            )
-        drawn = np.random.RandomState(seed).permutation(len(classes))[:total]
-        factors = classes[drawn]
-        images = _unpack(packed[drawn])
-        notes.append(f"dsprites: read {total} images from {path} (seed {seed})")
+        ground_truth, available = DSprites((packed, rows)), len(classes)
+    drawn = _draw(available, subset, path)
+    total = sum(len(index) for index in drawn.values())
+    if path is None:
+        # A combination's number is its row in the official file's row-major order.
+        factors = {s: np.stack(np.unravel_index(i, FACTORS_NUM_VALUES), 1) for s, i in drawn.items()}
+        images = {s: render(*factor_values(f)) for s, f in factors.items()}
+        notes = [f"dsprites: rendered {total} images procedurally"]
+    else:
+        factors = {split: classes[index] for split, index in drawn.items()}
+        images = {split: _unpack(packed[index]) for split, index in drawn.items()}
+        notes = [f"dsprites: read {total} images from {path}"]
     if subset is not None:
         notes[-1] += f", only those the subset keeps (not {sum(SPLIT_SIZES.values())})"
-    cut_train, cut_val = sizes["train"], sizes["train"] + sizes["val"]
     dataset = Dataset(
         name="dsprites",
-        x_train=images[:cut_train],
-        x_val=images[cut_train:cut_val],
-        x_test=images[cut_val:],
-        y_train=factors[:cut_train],
-        y_val=factors[cut_train:cut_val],
-        y_test=factors[cut_val:],
+        x_train=images["train"],
+        x_val=images["val"],
+        x_test=images["test"],
+        y_train=factors["train"].astype(np.int64),
+        y_val=factors["val"].astype(np.int64),
+        y_test=factors["test"].astype(np.int64),
         likelihood="bernoulli",
         factor_names=list(FACTOR_NAMES),
         ground_truth=ground_truth,
         notes=notes,
     )
     return take_subset(dataset, subset)
+
+
+def _draw(available: int, subset: int | None, path: Path | None) -> dict[str, np.ndarray]:
+    """The rows of each split: prefixes of fixed blocks of one fixed shuffle of ``available``."""
+    order = split_order("dsprites", "all", available)
+    # Fixed blocks, whatever the subset: test first, then val, then train.
+    test, val = (min(SPLIT_SIZES[s], available // 12) for s in ("test", "val"))
+    blocks = {"test": order[:test], "val": order[test : test + val], "train": order[test + val :]}
+    wanted = dict(SPLIT_SIZES)
+    if subset is not None:
+        wanted = {"train": subset, "val": eval_size(subset), "test": eval_size(subset)}
+    if wanted["train"] > len(blocks["train"]):
+        source = "the procedural combinations" if path is None else str(path)
+        raise DataError(
+            f"dsprites: {source} holds {available} images but {sum(wanted.values())} are "
+            f"needed; use the complete official file or a smaller --subset"
+        )
+    return {split: block[: wanted[split]] for split, block in blocks.items()}
 
 
 def _find_official(data_dir) -> Path | None:

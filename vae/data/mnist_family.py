@@ -7,7 +7,15 @@ import numpy as np
 
 from vae import config
 from vae.data import idx
-from vae.data.base import Dataset, binarize, split_arrays, take_subset
+from vae.data.base import (
+    Dataset,
+    binarize,
+    data_seed,
+    split_arrays,
+    split_order,
+    split_seed,
+    take_subset,
+)
 from vae.errors import DataError
 
 log = logging.getLogger(__name__)
@@ -20,7 +28,6 @@ def load_mnist_family(
     likelihood: str,
     data_dir: str | Path | None = None,
     subset: int | None = None,
-    seed: int = 0,
 ) -> Dataset:
     """Load an MNIST-format dataset from local files, or download it through keras.datasets.
 
@@ -29,6 +36,10 @@ def load_mnist_family(
         folders: folder names under the data directory that may hold its files.
         keras_loader: the ``keras.datasets`` module to download with when no file is local.
         likelihood: ``"bernoulli"`` binarizes the images; ``"gaussian"`` keeps grey levels.
+
+    The validation images are drawn from the train split and the official test split is
+    shuffled, both with :func:`~vae.data.base.data_seed` of ``name``; a copy holding only
+    the test split is cut into all three. Binarization noise is fixed per split too.
     """
     splits, source = _read_local(name, folders, data_dir)
     if splits is None:
@@ -37,27 +48,31 @@ def load_mnist_family(
     if "train" in splits:
         (x_trainval, y_trainval), (x_test, y_test) = splits["train"], splits["test"]
         (x_train, y_train), (x_val, y_val), _ = split_arrays(
-            x_trainval, y_trainval, fractions=(1 - 1 / 12, 1 / 12, 0.0), seed=seed
+            x_trainval, y_trainval, fractions=(1 - 1 / 12, 1 / 12, 0.0), seed=data_seed(name)
         )
+        order = split_order(name, "test", len(x_test))
+        x_test, y_test = x_test[order], y_test[order]
     else:
         x_all, y_all = splits["test"]
         (x_train, y_train), (x_val, y_val), (x_test, y_test) = split_arrays(
-            x_all, y_all, fractions=(0.8, 0.1, 0.1), seed=seed
+            x_all, y_all, fractions=(0.8, 0.1, 0.1), seed=data_seed(name)
         )
         notes.append(
             f"{name}: only the test split is present; split its {len(x_all)} images "
             f"into {len(x_train)} train / {len(x_val)} val / {len(x_test)} test"
         )
 
-    def prepare(x):
+    def prepare(x, split):
         x = (x.astype(np.float32) / 255.0)[..., None]
-        return binarize(x, seed) if likelihood == "bernoulli" else x
+        # One noise stream per split: the same stream would binarize train image i and
+        # test image i with the same pattern.
+        return binarize(x, split_seed(name, split)) if likelihood == "bernoulli" else x
 
     dataset = Dataset(
         name=name,
-        x_train=prepare(x_train),
-        x_val=prepare(x_val),
-        x_test=prepare(x_test),
+        x_train=prepare(x_train, "train"),
+        x_val=prepare(x_val, "val"),
+        x_test=prepare(x_test, "test"),
         y_train=y_train.astype(np.int64),
         y_val=y_val.astype(np.int64),
         y_test=y_test.astype(np.int64),

@@ -2,36 +2,12 @@
 
 import numpy as np
 import pytest
-from PIL import Image
+from celeba_files import ATTRIBUTES, NAMES, SPLIT_OF, colours, write_celeba
 
 from vae.data import celeba
+from vae.data.base import split_order
 from vae.data.celeba import crop_box, load
 from vae.errors import DataError
-
-# Partition order, interleaved so that a loader that ignores the split column fails.
-SPLIT_OF = [0, 0, 1, 0, 2, 0, 0, 1, 0, 2, 0, 0]  # 8 train, 2 val, 2 test
-NAMES = [f"{i:06d}.jpg" for i in range(1, len(SPLIT_OF) + 1)]
-ATTRIBUTES = [f"Attribute_{k:02d}" for k in range(40)]
-
-
-def _colours(i):
-    """Distinct colours for the top and bottom halves of image i's central crop."""
-    top = (20 * i + 10, 200 - 10 * i, 60 + 15 * i)
-    bottom = (230 - 15 * i, 40 + 12 * i, 250 - 20 * i)
-    return np.array(top), np.array(bottom)
-
-
-def _photo(i, width=178, height=218):
-    """A 'photo' whose central crop is two flat colours and whose outside is pure red."""
-    image = np.zeros((height, width, 3), np.uint8)
-    image[...] = (255, 0, 0)
-    side = min(width, height) * 140 // 178  # computed here, not by the code under test
-    left, top = (width - side) // 2, (height - side) // 2
-    right, bottom = left + side, top + side
-    middle = (top + bottom) // 2
-    image[top:middle, left:right] = _colours(i)[0]
-    image[middle:bottom, left:right] = _colours(i)[1]
-    return Image.fromarray(image)
 
 
 @pytest.fixture
@@ -40,25 +16,14 @@ def layout(tmp_path, monkeypatch):
     monkeypatch.delenv("VAE_DATA_DIR", raising=False)
     monkeypatch.setenv("VAE_CACHE_DIR", str(tmp_path / "cache"))
     root = tmp_path / "data" / "celeba"
-    (root / "img_align_celeba").mkdir(parents=True)
-    for i, name in enumerate(NAMES):
-        size = (356, 436) if i == 5 else (178, 218)  # one twice as large: same crop fraction
-        _photo(i, *size).save(root / "img_align_celeba" / name, quality=95, subsampling=0)
-    values = np.where(np.random.default_rng(0).random((len(NAMES), 40)) < 0.3, 1, -1)
-    rows = [
-        f"{name} " + " ".join(f"{v:2d}" for v in vals)
-        for name, vals in zip(NAMES, values, strict=True)
-    ]
-    # The attribute file lists the images in another order than the partition file.
-    lines = [str(len(NAMES)), " ".join(ATTRIBUTES) + " "] + rows[::-1]
-    (root / "list_attr_celeba.txt").write_text("\n".join(lines) + "\n")
-    partition = [f"{name} {split}" for name, split in zip(NAMES, SPLIT_OF, strict=True)]
-    (root / "list_eval_partition.txt").write_text("\n".join(partition) + "\n")
-    return {"data_dir": tmp_path / "data", "root": root, "values": (values + 1) // 2}
+    values = write_celeba(root)
+    return {"data_dir": tmp_path / "data", "root": root, "values": values}
 
 
 def _indices(split):
-    return [i for i, s in enumerate(SPLIT_OF) if s == split]
+    """Images of a split in the loader's order: the partition file's, shuffled per split."""
+    listed = [i for i, s in enumerate(SPLIT_OF) if s == split]
+    return [listed[k] for k in split_order("celeba", celeba.SPLITS[split], len(listed))]
 
 
 def test_crop_box_is_the_usual_central_140_square_and_scales_with_the_image():
@@ -69,7 +34,7 @@ def test_crop_box_is_the_usual_central_140_square_and_scales_with_the_image():
     assert right - left == pytest.approx(200 * 140 / 178) and top + bottom == 200
 
 
-def test_load_follows_the_partition_file_with_attributes_as_0_1(layout):
+def test_load_follows_the_partition_file_in_a_shuffled_order_with_attributes_as_0_1(layout):
     dataset = load(data_dir=layout["data_dir"])
     assert dataset.name == "celeba" and dataset.likelihood == "gaussian"
     assert dataset.x_train.shape == (8, 64, 64, 3) and dataset.x_train.dtype == np.float32
@@ -86,7 +51,7 @@ def test_images_are_the_central_crop_resized_without_the_red_border(layout):
     dataset = load(data_dir=layout["data_dir"])
     for split, x in zip(range(3), (dataset.x_train, dataset.x_val, dataset.x_test), strict=True):
         for image, i in zip(x, _indices(split), strict=True):
-            top, bottom = (c / 255.0 for c in _colours(i))
+            top, bottom = (c / 255.0 for c in colours(i))
             # Away from the colour edge, each half is its flat colour (JPEG error aside).
             np.testing.assert_allclose(image[2:28, 2:62].mean(axis=(0, 1)), top, atol=0.03)
             np.testing.assert_allclose(image[36:62, 2:62].mean(axis=(0, 1)), bottom, atol=0.03)
@@ -140,14 +105,15 @@ def test_a_damaged_cache_is_rebuilt(layout):
 
 
 def test_subset_decodes_only_the_images_it_keeps(layout):
-    # The last train image in partition order is garbage: only a full load reads it.
-    (layout["root"] / "img_align_celeba" / NAMES[11]).write_bytes(b"\xff\xd8 broken")
+    # The last train image in the loader's order is garbage: only a full load reads it.
+    last = NAMES[_indices(0)[-1]]
+    (layout["root"] / "img_align_celeba" / last).write_bytes(b"\xff\xd8 broken")
     dataset = load(data_dir=layout["data_dir"], subset=3)
     assert dataset.x_train.shape == (3, 64, 64, 3)
     assert len(dataset.x_val) == len(dataset.x_test) == 2  # 64 asked, 2 exist
     np.testing.assert_array_equal(dataset.y_train, layout["values"][_indices(0)[:3]])
     assert any("subset: 3 train" in note for note in dataset.notes)
-    with pytest.raises(DataError, match=NAMES[11]):
+    with pytest.raises(DataError, match=last):
         load(data_dir=layout["data_dir"])
 
 
