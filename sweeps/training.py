@@ -10,6 +10,7 @@ import keras
 from sweeps import record, tracking
 from sweeps.console import format_seconds
 from vae import evaluate, images
+from vae.data import eval_digest
 from vae.metrics import registry
 
 
@@ -159,12 +160,15 @@ def finish_run(model, dataset, client, run_id, settings, seed: int = 0) -> dict:
     from sweeps.evaluation import codes_npz, trial_metrics
 
     model.fit_prior(dataset.x_train, dataset.y_train)
-    n = settings.eval_images
-    result = evaluate.evaluate(model, dataset.x_test[:n], None if dataset.y_test is None else dataset.y_test[:n])
+    n = min(settings.eval_images, len(dataset.x_test))
+    x_eval, y_eval = dataset.x_test[:n], None if dataset.y_test is None else dataset.y_test[:n]
+    # Trials are comparable only on the same images: say which ones (the digest) and how many.
+    tracking.log_params(client, run_id, {"eval_digest": eval_digest(x_eval, y_eval)})
+    result = evaluate.evaluate(model, x_eval, y_eval)
     kl_per_dim = result.pop("kl_per_dim", None)
     # The registry's metrics log their own figures (test_elbo with its standard error).
     result = {k: v for k, v in result.items() if registry.owner(k) is None}
-    tracking.log_metrics(client, run_id, {**result, "eval_images": min(n, len(dataset.x_test))}, step=0)
+    tracking.log_metrics(client, run_id, {**result, "eval_images": n}, step=0)
     for name, image in images.all_images(model, dataset.x_test, dataset.y_test, kl_per_dim, seed=seed).items():
         tracking.log_image(client, run_id, image, f"images/{name}.png")
     tracking.log_model(client, run_id, model)
