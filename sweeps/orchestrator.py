@@ -29,6 +29,8 @@ from sweeps.tuner import TrialSetup, make_tuner
 from vae import config as paths
 from vae.data import load_dataset
 from vae.errors import ConfigError, SweepError
+from vae.metrics import registry
+from vae.models import MODELS
 
 TUNER_DIR = "tuner"
 # Hyperband restores a trial's weights from an earlier trial's checkpoint into a fresh
@@ -55,7 +57,8 @@ class Sweep:
         self.metric_settings = SETTINGS[config.budget]
         self.seed = config.seed
         self.dataset = load_dataset(self.space.dataset, data_dir=config.data_dir, subset=self.subset, seed=self.seed)
-        for note in self.dataset.notes:
+        self.check_objective()
+        for note in self.dataset.notes:  # after every check, so that a mistake stays one line
             say(note)
         self.client = tracking.connect(config.tracking_uri)
         self.experiment_id = tracking.experiment_id(self.client, record.experiment_name(config.dataset))
@@ -63,6 +66,16 @@ class Sweep:
         self.directory = paths.mlruns_dir() / TUNER_DIR
         self.versions = tracking.versions()
         self.parent_id, self.resumed, self.joined = None, False, False
+
+    def check_objective(self) -> None:
+        """A trial metric as objective must apply to this dataset too (the space checked the families)."""
+        metric = registry.owner(self.space.objective)
+        if metric is None:
+            return
+        reason = next(filter(None, (metric.unmet(MODELS[f], self.dataset) for f in self.space.models)), None)
+        if reason:
+            raise ConfigError(f"{self.space.source}: objective '{self.space.objective}' cannot rank trials on "
+                              f"{self.space.dataset}: {reason}; pick another objective")
 
     @property
     def resolved(self) -> SweepConfig:

@@ -20,7 +20,7 @@ from vaesweep.cli import main
 SPACE = """\
 dataset: mnist
 tuner: random
-objective: {{name: val_loss, direction: min}}
+objective: {{name: val_elbo, direction: max}}
 models:
   mlp: {{}}
   beta: {{beta: [1, 4]}}

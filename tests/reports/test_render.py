@@ -99,10 +99,10 @@ def test_every_table_cell_is_the_value_in_mlflow(store, sweep, page):
                 assert cell.get("title", "") == run.data.tags.get(record.FAILURE_REASON, "")
     assert checked >= 10
     keys = [h["data-key"] for h in page.headers]
-    for key in ("metrics.best_val_loss", "metrics.test_elbo", "metrics.test_nll", "metrics.test_bits_per_dim",
+    for key in ("metrics.best_val_elbo", "metrics.test_elbo", "metrics.test_nll", "metrics.test_bits_per_dim",
                 "metrics.active_units", "params.learning_rate", "params.latent_dim"):
         assert key in keys
-    objective = next(h for h in page.headers if h["data-key"] == "metrics.best_val_loss")
+    objective = next(h for h in page.headers if h["data-key"] == "metrics.best_val_elbo")
     assert objective["aria-sort"] == "ascending"
 
 
@@ -114,7 +114,7 @@ def test_summary_counts_and_wall_time_are_the_parent_runs(store, page):
     assert f"{finished + failed} trials" in text
     assert f"{finished} finished" in text and f"{failed} failed" in text and "0 killed" in text
     assert f"Wall time {seconds(parent.data.metrics['wall_time_s'])}" in text
-    for label in ("Tuner random", "Budget smoke", "Objective val_loss (lower is better)", "Dataset mnist"):
+    for label in ("Tuner random", "Budget smoke", "Objective val_elbo (higher is better)", "Dataset mnist"):
         assert label in text
 
 

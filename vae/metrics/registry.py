@@ -109,6 +109,7 @@ def _sampler(model, dataset):
     return None if dataset.ground_truth is not None else f"needs a ground-truth sampler, which {dataset.name} has not"
 
 
+FAMILY_NEEDS = ("elbo", "unconditional", "vector_code")  # the rest depend on the dataset
 REQUIREMENTS: dict[str, Callable] = {"elbo": _has_elbo, "unconditional": _unconditional, "vector_code": _vector_code,
                                      "labels": _labels, "factors": _factors, "sampler": _sampler}
 
@@ -130,6 +131,15 @@ class Metric:
     columns: tuple[Column, ...]
     compute: Callable[[TrialInputs], dict]
     core: bool = False  # a report column whether or not any trial logged it
+
+    def unmet_by_family(self, family) -> str | None:
+        """Why the metric does not apply to a family (a model class or instance), whatever the data."""
+        for need in self.needs:
+            if need in FAMILY_NEEDS:
+                reason = REQUIREMENTS[need](family, None)
+                if reason:
+                    return reason
+        return None
 
     def unmet(self, model, dataset) -> str | None:
         """Why the metric does not apply to this model and dataset, or None."""
