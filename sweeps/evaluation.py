@@ -28,9 +28,11 @@ def trial_metrics(model, dataset, settings: MetricSettings, seed: int = 0):
     """Compute every registered metric the family and dataset support.
 
     Returns:
-        ``(metrics, params, skipped, codes)``: the values to log, the metric settings to log as
-        params, ``{metric: reason}`` for what was left out, and the evaluation codes with their
-        labels/factors for the report's latent view (None when the code is not a vector).
+        ``(metrics, params, skipped, arrays)``: the values to log, the metric settings to log as
+        params, ``{metric: reason}`` for what was left out, and the arrays to log beside them:
+        ``codes`` (the evaluation codes with their labels/factors, for the report's latent view;
+        absent when the code is not a vector) and ``per_image`` (per-image figures, for paired
+        comparisons between trials).
     """
     inputs = TrialInputs(model, dataset, settings)
     values, skipped = {}, {}
@@ -45,16 +47,16 @@ def trial_metrics(model, dataset, settings: MetricSettings, seed: int = 0):
             skipped[metric.name] = f"could not be computed ({type(exc).__name__}: {str(exc).splitlines()[0][:200]})"
             say(f"warning: {metric.name} could not be computed: {exc}")
     params = {f"metric_{k}": v for k, v in asdict(settings).items()}
-    codes = None
+    arrays = {"per_image": {k: v.astype(np.float32) for k, v in inputs.per_image.items()}}
     if model.code_kind == "vector":
-        codes = {"codes": inputs.codes_eval.astype(np.float32)}
+        codes = arrays["codes"] = {"codes": inputs.codes_eval.astype(np.float32)}
         if inputs.y_eval is not None:
             codes["labels" if inputs.y_eval.ndim == 1 else "factors"] = inputs.y_eval
             codes["factor_names"] = np.array(dataset.factor_names)
-    return values, params, skipped, codes
+    return values, params, skipped, arrays
 
 
-def codes_npz(codes: dict) -> bytes:
+def npz(arrays: dict) -> bytes:
     buffer = io.BytesIO()
-    np.savez_compressed(buffer, **codes)
+    np.savez_compressed(buffer, **arrays)
     return buffer.getvalue()

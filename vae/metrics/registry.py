@@ -55,6 +55,7 @@ class TrialInputs:
         n, m = settings.eval_images, settings.fit_images
         self.x_eval, self.y_eval = dataset.x_test[:n], _rows(dataset.y_test, n)
         self.x_fit, self.y_fit = dataset.x_train[:m], _rows(dataset.y_train, m)
+        self.per_image: dict[str, np.ndarray] = {}  # per-image values, for paired comparisons
 
     def codes_of(self, x, y=None) -> np.ndarray:
         return posterior_means(self.model, self.model.training_inputs(x, y) if self.model.conditional else x)[0]
@@ -153,6 +154,7 @@ class Metric:
 # Adapters onto the pure metric functions ------------------------------------------------------
 def _elbo(t: TrialInputs) -> dict:
     values = per_image_elbo(t.model, t.x_eval, t.y_eval)
+    t.per_image["test_elbo"] = values
     return {"test_elbo": float(np.mean(values)), "test_elbo_se": standard_error(values)}
 
 
