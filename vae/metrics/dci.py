@@ -14,8 +14,9 @@ depth 3, one sample per leaf allowed, no early stopping), and a code's importanc
 total loss reduction of the splits on it, the gain importance of XGBoost and LightGBM, which
 is what ``GradientBoostingClassifier.feature_importances_`` (impurity decrease) also
 measures. Histogram trees bin each code into 255 quantiles instead of trying every
-threshold, and fit multiclass factors (dSprites' 40 orientations) about ten times faster:
-the ``quick`` budget's DCI on dSprites went from about 30 s to a few seconds. Scores agree
+threshold, which makes multiclass factors (dSprites' 40 orientations) much cheaper: the
+``quick`` budget's DCI on 2,000 dSprites codes took 11 s of CPU instead of 33 s
+(``benchmarks/metric_cost.py``). Scores agree
 with the exact trees to within the classifiers' own variation; ``trees="exact"`` is
 disentanglement_lib's classifier for comparison with published values.
 """
