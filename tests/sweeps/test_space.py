@@ -7,7 +7,6 @@ from sweeps.space import default_path, load_space, parse_space
 from vae.data import DATASETS
 from vae.errors import ConfigError
 
-
 OBJECTIVES = {"mnist": ("val_elbo", "max"), "fashion_mnist": ("val_elbo", "max"), "celeba": ("val_elbo", "max"),
               "dsprites": ("mig", "max")}
 SHARED_SPACES = {"autoencoders": ("val_reconstruction_loss", "min"), "conditional": ("val_elbo", "max")}

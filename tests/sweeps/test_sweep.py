@@ -177,12 +177,12 @@ def test_missing_data_fails_in_one_line_before_the_store_is_touched(tmp_path, mo
 def test_a_sweep_over_its_memory_limit_restarts_its_process_and_resumes(store, client, mnist_data, tmp_path):
     exe = Path(sys.executable).parent / "vaesweep"
     args = ["sweep", "--dataset", "mnist", "--data-dir", str(mnist_data), "--budget", "smoke", "--tuner", "random",
-            "--max-trials", "3", "--name", "restarts", "--tracking-uri", store]
+            "--max-trials", "2", "--name", "restarts", "--tracking-uri", store]
     env = {**os.environ, "VAESWEEP_RESTART_AFTER_MB": "1", "TF_CPP_MIN_LOG_LEVEL": "2"}
     proc = subprocess.run([str(exe), *args], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-2000:]
-    assert proc.stderr.count("restarting the process to resume sweep 'restarts'") == 2
+    assert proc.stderr.count("restarting the process to resume sweep 'restarts'") == 1
     [parent], children = sweep_runs(client)
     assert parent.info.status == "FINISHED"
-    assert sorted(c.data.tags[record.TRIAL_ID] for c in children if c.info.status == "FINISHED") == ["0", "1", "2"]
-    assert len(children) == 3
+    assert sorted(c.data.tags[record.TRIAL_ID] for c in children if c.info.status == "FINISHED") == ["0", "1"]
+    assert len(children) == 2

@@ -2,10 +2,12 @@
 
 import gzip
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
 from data_helpers import write_idx
+from mlflow.tracking import MlflowClient
 from PIL import Image
 from store_helpers import all_runs
 
@@ -80,11 +82,23 @@ BAD_INPUTS = {
 }
 
 
+@pytest.fixture(scope="module")
+def recorded(tmp_path_factory, mnist_data) -> Path:
+    """A store holding one finished training run, made once; each case works on a copy."""
+    root = tmp_path_factory.mktemp("recorded")
+    assert main(["train", "--dataset", "mnist", "--data-dir", str(mnist_data), "--model", "mlp", "--latent-dim", "2",
+                 "--subset", "64", "--epochs", "1", "--tracking-uri", f"sqlite:///{root / 'mlflow.db'}"]) == 0
+    return root / "mlflow.db"
+
+
 @pytest.mark.parametrize("case", list(BAD_INPUTS))
-def test_bad_input_is_one_line_exit_2_and_leaves_the_store_as_it_was(case, store, client, mnist_data, broken_data, capsys):
-    main(["train", "--dataset", "mnist", "--data-dir", str(mnist_data), "--model", "mlp", "--latent-dim", "2",
-          "--subset", "64", "--epochs", "1", "--tracking-uri", store])
+def test_bad_input_is_one_line_exit_2_and_leaves_the_store_as_it_was(case, recorded, tmp_path, mnist_data, broken_data,
+                                                                     capsys):
+    shutil.copy(recorded, tmp_path / "mlflow.db")
+    store = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    client = MlflowClient(tracking_uri=store)
     before = [(r.info.run_id, r.info.status, sorted(r.data.metrics.items())) for r in all_runs(client)]
+    assert len(before) == 1
     capsys.readouterr()
     extra, expected = BAD_INPUTS[case]
     argv = ["train", "--dataset", "mnist", "--data-dir", str(mnist_data), "--subset", "64", "--epochs", "1",
