@@ -1,6 +1,7 @@
 """`vaesweep train`: one tracked run, and one clear line for every user mistake."""
 
 import gzip
+import math
 import shutil
 from pathlib import Path
 
@@ -128,3 +129,18 @@ def test_console_script_prints_one_line_without_traceback(tmp_path):
     lines = [line for line in proc.stderr.splitlines() if line.startswith("error:")]
     assert lines == ["error: unknown dataset 'nope'; choose one of mnist, fashion_mnist, celeba, dsprites"]
     assert "Traceback" not in proc.stderr
+
+
+def test_two_seeds_are_scored_on_the_same_images_and_k1_iwae_is_the_elbo(store, client, mnist_data):
+    common = ["train", "--dataset", "mnist", "--data-dir", str(mnist_data), "--model", "mlp", "--latent-dim", "2",
+              "--subset", "128", "--epochs", "1", "--tracking-uri", store]
+    assert main([*common, "--seed", "0"]) == 0
+    assert main([*common, "--seed", "1", "--iwae-samples", "1"]) == 0
+    first, second = sorted(all_runs(client), key=lambda r: r.data.params["seed"])
+    assert first.data.params["eval_digest"] == second.data.params["eval_digest"]
+    assert first.data.metrics["eval_images"] == second.data.metrics["eval_images"] == 64
+    assert second.data.params["metric_iwae_samples"] == "1"
+    m = second.data.metrics
+    assert m["test_nll_se"] > 0 and m["test_elbo_se"] > 0
+    # k = 1: the IWAE estimate is a one-sample ELBO of the same images (other noise).
+    assert abs(m["test_nll"] + m["test_elbo"]) < 2 * math.hypot(m["test_nll_se"], m["test_elbo_se"])
