@@ -102,7 +102,7 @@ def test_every_table_cell_is_the_value_in_mlflow(store, sweep, page):
                 "metrics.active_units", "params.learning_rate", "params.latent_dim"):
         assert key in keys
     objective = next(h for h in page.headers if h["data-key"] == "metrics.best_val_elbo")
-    assert objective["aria-sort"] == "ascending"
+    assert objective["aria-sort"] == "descending"  # val_elbo: higher is better
 
 
 def test_summary_counts_and_wall_time_are_the_parent_runs(store, page):
