@@ -11,6 +11,7 @@
 """
 
 import numpy as np
+import pandas as pd
 
 from reports import data as d
 from reports import stats
@@ -133,11 +134,24 @@ def _draw_heatmap(view, names, shown) -> str:
 
 
 # The β trade-off -----------------------------------------------------------------------------
-def beta_values(trials) -> list[float]:
-    """The distinct β of the finished trials that logged one."""
-    finished = trials[trials["status"] == d.FINISHED]
-    values = (d.number(v) for v in finished.get("params.beta", []))
+def beta_values(trials, finished: bool = True) -> list[float]:
+    """The distinct β of the (finished) trials that logged one."""
+    trials = trials[trials["status"] == d.FINISHED] if finished else trials
+    values = (d.number(v) for v in trials.get("params.beta", []))
     return sorted({v for v in values if v is not None})
+
+
+def _not_swept(trials, betas) -> str:
+    """Why there is no trade-off: what β the trials had, and which had none."""
+    shown = [f"every finished trial has β = {fmt(betas[0])}" if betas else "no finished trial logged a β"]
+    others = [fmt(b) for b in beta_values(trials, finished=False) if b not in betas]
+    if others:
+        shown.append(f"β = {', '.join(others)} only in trials that did not finish")
+    finished = trials[trials["status"] == d.FINISHED]
+    without = finished[[d.number(v) is None for v in finished.get("params.beta", [None] * len(finished))]]
+    for model, n in without.get("params.model", pd.Series(dtype=object)).value_counts(sort=False).items():
+        shown.append(f"{n} {model} trial{'s' if n > 1 else ''} {'have' if n > 1 else 'has'} no β")
+    return f"β was not swept ({'; '.join(shown)}), so there is no trade-off to draw"
 
 
 def tradeoff_points(trials, key: str) -> list[dict]:
@@ -158,8 +172,7 @@ def tradeoff(trials) -> dict:
     """The trade-off figure, or ``reason`` when β was not swept."""
     betas = beta_values(trials)
     if len(betas) < 2:
-        shown = f"every finished trial has β = {fmt(betas[0])}" if betas else "no finished trial logged a β"
-        return {"image": None, "reason": f"β was not swept ({shown}), so there is no trade-off to draw"}
+        return {"image": None, "reason": _not_swept(trials, betas)}
     panels = [(c, tradeoff_points(trials, c.key)) for c in TRADEOFF]
     present = [(c, p) for c, p in panels if p]
     absent = [c.key for c, p in panels if not p]

@@ -29,6 +29,8 @@ def test_a_latent_that_copies_factor_0_is_sorted_first_and_peaks_there():
     row = list(view["order"]).index(1)
     assert view["best_factor"][row] == 1 and view["mi"][row, 1] > 0.9
     assert not view["inactive"].any()
+    image = disentanglement._draw_heatmap(view, ["shape", "scale"], shown=3)
+    assert image.startswith("data:image/png;base64,")
 
 
 def test_a_constant_latent_or_one_without_kl_is_flagged_inactive_and_sorted_last():
@@ -67,7 +69,11 @@ def test_the_tradeoff_says_why_when_beta_was_not_swept():
     frame = _frame([{"run_id": r, "trial_id": r, "params.beta": "1.0", "metrics.mig": 0.2} for r in "ab"])
     block = disentanglement.tradeoff(frame)
     assert block["image"] is None and block["reason"].startswith("β was not swept (every finished trial has β = 1)")
-    assert "no finished trial logged a β" in disentanglement.tradeoff(_frame([{"run_id": "a", "trial_id": "1"}]))["reason"]
+    frame = _frame([{"run_id": "a", "trial_id": "1", "params.model": "mlp"},
+                    {"run_id": "b", "trial_id": "2", "params.model": "beta", "params.beta": "4", "status": "FAILED"}])
+    assert disentanglement.tradeoff(frame)["reason"] == ("β was not swept (no finished trial logged a β; β = 4 only in "
+                                                        "trials that did not finish; 1 mlp trial has no β), so there is "
+                                                        "no trade-off to draw")
 
 
 def test_a_single_run_uses_its_logged_standard_error_or_says_it_has_no_interval():
