@@ -16,6 +16,7 @@ from vae.metrics import registry
 #: (key, label, direction, unit) of each figure; a registry entry, once there is one, wins.
 FIGURES = [
     ("test_reconstruction_loss", "reconstruction loss", "min", "nats per image"),
+    ("test_elbo", "test ELBO", "max", "nats per image"),
     ("test_nll", "test NLL", "min", "nats per image"),
     ("sample_frechet_distance", "Fréchet distance of samples", "min", ""),
     ("sample_precision", "sample precision", "max", ""),
