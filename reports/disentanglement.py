@@ -198,6 +198,9 @@ def _draw_tradeoff(present, log: bool) -> str:
                             label=model)
         if log:
             ax.set_xscale("log")
+            ax.minorticks_off()
+        betas = sorted({p["beta"] for p in points})
+        ax.set_xticks(betas, [fmt(b) for b in betas])  # the swept values, not powers of ten
         better = "higher" if column.direction == "max" else "lower"
         ax.set_title(f"{column.label} ({better} is better)", fontsize=9)
         ax.set_xlabel("β", fontsize=8)
