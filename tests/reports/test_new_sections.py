@@ -1,5 +1,6 @@
 """The disentanglement and expected-results sections on small arrays and frames: the MI
-heatmap's order and greying, seeds as intervals, and the family × dataset grouping."""
+heatmap's order and greying, seeds as intervals, the family × dataset grouping, and the
+latent view's PCA fallback."""
 
 import numpy as np
 import pandas as pd
@@ -109,3 +110,15 @@ def test_expected_results_are_grouped_by_family_and_dataset_and_keep_the_best_co
     assert expected_results.best_estimate(conv, "test_reconstruction_loss", "min").run_ids == ("d",)
     assert expected_results.best_estimate(conv, "sample_precision", "max").value == 0.9
     assert expected_results.best_estimate(conv, "sample_recall", "max") is None
+
+
+def test_many_points_fall_back_to_pca_and_say_so():
+    from reports import latent
+
+    codes = np.random.default_rng(0).normal(size=(latent.TSNE_MAX_POINTS + 1, 5))
+    xy, method = latent.project(codes)
+    assert xy.shape == (len(codes), 2)
+    assert method == (f"PCA of the 5-dimensional posterior means to 2 dimensions (the quick alternative to t-SNE, "
+                      f"used above {latent.TSNE_MAX_POINTS} points)")
+    assert latent.project(codes[:50], method="pca")[1] == "PCA of the 5-dimensional posterior means to 2 dimensions"
+    np.testing.assert_array_equal(latent.project(codes[:50, :2])[0], codes[:50, :2])  # 2-D: as they are
