@@ -16,7 +16,7 @@ import pandas as pd
 from reports import data as d
 from reports import stats
 from reports.best_trials import TOP, kl_dims
-from reports.figures import COLORS, figure, figure_uri, fmt
+from reports.figures import COLORS, figure, figure_uri, fmt, panel_grid
 from vae.metrics import registry, utils
 
 NUM_BINS = 20  # as MIG and modularity (MetricSettings.num_bins)
@@ -184,12 +184,9 @@ def tradeoff(trials) -> dict:
 
 
 def _draw_tradeoff(present, log: bool) -> str:
-    cols = min(len(present), 3)
-    rows = -(-len(present) // cols)
-    fig = figure(3.4 * cols, 2.7 * rows)
-    axes = np.atleast_1d(fig.subplots(rows, cols)).ravel()
+    fig, axes = panel_grid(len(present), 3.4, 2.7)
     models = sorted({p["model"] for _, points in present for p in points})
-    for ax, (column, points) in zip(axes, present, strict=False):
+    for ax, (column, points) in zip(axes, present, strict=True):
         for i, model in enumerate(models):
             mine = [p for p in points if p["model"] == model]
             if mine:
@@ -207,6 +204,4 @@ def _draw_tradeoff(present, log: bool) -> str:
         ax.tick_params(labelsize=7)
         ax.grid(alpha=0.3)
         ax.legend(fontsize=6)
-    for ax in axes[len(present):]:
-        ax.set_axis_off()
     return figure_uri(fig)

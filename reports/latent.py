@@ -11,7 +11,7 @@ dimensions). t-SNE's cost grows faster than linearly with the points, so above
 import numpy as np
 
 from reports import data as d
-from reports.figures import COLORS, figure, figure_uri
+from reports.figures import COLORS, figure_uri, panel_grid
 
 MAX_POINTS = 2000
 TSNE_MAX_POINTS = 1000  # a few seconds of t-SNE on a CPU
@@ -114,14 +114,8 @@ def _colours(arrays: dict, n: int) -> tuple[list[np.ndarray], list[str]]:
 
 def _draw(xy, colours, names, method):
     panels = max(len(colours), 1)
-    cols = min(panels, 3)
-    rows = -(-panels // cols)
-    fig = figure(4.4 * cols if panels > 1 else 6.0, 3.6 * rows if panels > 1 else 4.8)
-    axes = np.atleast_1d(fig.subplots(rows, cols)).ravel()
+    fig, axes = panel_grid(panels, 4.4, 3.6) if panels > 1 else panel_grid(1, 6.0, 4.8)
     for i, ax in enumerate(axes):
-        if i >= panels:
-            ax.set_axis_off()
-            continue
         ax.set_xticks([])
         ax.set_yticks([])
         if not colours:
