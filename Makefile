@@ -8,6 +8,7 @@ STAMP := $(VENV)/.installed
 DATASET ?= mnist
 BUDGET ?= quick
 TUNER ?= hyperband
+SPACE ?=
 SWEEP_ARGS ?=
 HOST ?= 127.0.0.1
 PORT ?= 5000
@@ -36,8 +37,8 @@ test: $(STAMP) ## Run the test suite
 lint: $(STAMP) ## Check the code with ruff
 	$(BIN)/ruff check vae sweeps reports tests benchmarks
 
-sweep: $(STAMP) ## Run a sweep: make sweep DATASET=mnist BUDGET=quick TUNER=hyperband
-	$(BIN)/vaesweep sweep --dataset $(DATASET) --budget $(BUDGET) --tuner $(TUNER) $(SWEEP_ARGS)
+sweep: $(STAMP) ## Run a sweep: make sweep DATASET=mnist BUDGET=quick TUNER=hyperband [SPACE=autoencoders]
+	$(BIN)/vaesweep sweep --dataset $(DATASET) --budget $(BUDGET) --tuner $(TUNER) $(if $(SPACE),--config sweeps/$(SPACE).yaml,) $(SWEEP_ARGS)
 
 train: $(STAMP) ## Train one tracked model: make train DATASET=mnist ARGS="--model conv --epochs 5"
 	$(BIN)/vaesweep train --dataset $(DATASET) $(ARGS)

@@ -10,7 +10,6 @@ logged strings) and ``metrics.<name>`` (the latest value of each metric).
 import io
 import math
 import re
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,7 +18,7 @@ import pandas as pd
 from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
-from sweeps import record
+from sweeps import record, tracking
 from vae import config
 from vae.errors import SweepError
 from vae.metrics import registry
@@ -38,7 +37,7 @@ IMAGES = {
 }
 CONDITIONAL_IMAGES = {"Conditional samples (one row per label)": "images/conditional_samples.png"}
 MANIFOLD_IMAGES = {"Decoded 2-D latent space (z on a grid of prior quantiles)": "images/manifold.png"}
-CODES = "latents/codes.npz"
+CODES = record.CODES_FILE
 FINISHED, FAILED, KILLED, RUNNING = "FINISHED", "FAILED", "KILLED", "RUNNING"
 
 
@@ -51,7 +50,8 @@ class Sweep:
     dataset: str
     run: object  # the parent mlflow.entities.Run
     trials: pd.DataFrame
-    runs: dict  # run id -> mlflow.entities.Run of every trial
+    runs: dict  # run id -> mlflow.entities.Run of every trial and replicate
+    replicates: pd.DataFrame = field(default_factory=pd.DataFrame)  # seed replicates, as ``trials``
     _histories: dict = field(default_factory=dict, repr=False)
     _artifacts: dict = field(default_factory=dict, repr=False)
 
@@ -149,13 +149,18 @@ class Sweep:
         """The content of one artifact, or None when the run has no such artifact."""
         if path not in self.artifact_paths(run_id):
             return None
-        with tempfile.TemporaryDirectory() as tmp:
-            local = self.client.download_artifacts(run_id, path, tmp)
-            return Path(local).read_bytes()
+        return tracking.artifact_bytes(self.client, run_id, path)
 
     def codes(self, run_id: str) -> dict | None:
         """The arrays of ``latents/codes.npz`` (``codes``, ``labels`` or ``factors``, ...)."""
-        content = self.artifact_bytes(run_id, CODES)
+        return self._npz(run_id, CODES)
+
+    def per_image(self, run_id: str) -> dict | None:
+        """Per-image figures on the evaluation set (``test_elbo``, ...), for paired comparisons."""
+        return self._npz(run_id, record.PER_IMAGE_FILE)
+
+    def _npz(self, run_id: str, path: str) -> dict | None:
+        content = self.artifact_bytes(run_id, path)
         if content is None:
             return None
         with np.load(io.BytesIO(content), allow_pickle=False) as npz:
@@ -191,7 +196,10 @@ def load_sweep(dataset: str, sweep: str | None = None, tracking_uri: str | None 
     children = record.children(client, experiment.experiment_id, parent.info.run_id)
     data = Sweep(client=client, tracking_uri=uri, dataset=dataset, run=parent,
                  trials=pd.DataFrame(), runs={r.info.run_id: r for r in children})
-    data.trials = trial_frame(children, data.objective_key, data.direction)
+    trials = [r for r in children if record.role(r) != record.REPLICATE]
+    data.trials = trial_frame(trials, data.objective_key, data.direction)
+    data.replicates = trial_frame([r for r in children if record.role(r) == record.REPLICATE], data.objective_key,
+                                  data.direction)
     if not len(data.finished()):
         raise SweepError(f"sweep '{data.name}' has no finished trial ({_tally(data.trials)}); "
                          "nothing to report: run it again, or pick another with --sweep")

@@ -1,8 +1,8 @@
 """Disentanglement: which latent carries which ground-truth factor, and what β buys.
 
 - For each of the best trials whose ``latents/codes.npz`` holds factors (dSprites, CelebA),
-  the latent × factor mutual information, computed as MIG computes it (codes discretized
-  into ``NUM_BINS`` equal-width bins), divided by each factor's entropy so that 1 means the
+  the latent × factor mutual information (``vae.metrics.mi_matrix``: codes discretized into
+  ``NUM_BINS`` equal-width bins, as MIG does), divided by each factor's entropy so that 1 means the
   latent determines the factor. Latents are sorted by the factor they know most about;
   inactive ones (validation KL or posterior-mean variance below a threshold) go last, grey.
 - For a sweep over β, every disentanglement metric the trials logged (the registry's
@@ -17,11 +17,12 @@ from reports import data as d
 from reports import stats
 from reports.best_trials import TOP, kl_dims
 from reports.figures import COLORS, figure, figure_uri, fmt, panel_grid
-from vae.metrics import registry, utils
+from vae.metrics import mi_matrix, registry, utils
 
 NUM_BINS = 20  # as MIG and modularity (MetricSettings.num_bins)
-KL_INACTIVE = 0.01  # nats: the trial guard's posterior-collapse threshold
-VAR_INACTIVE = 0.01  # variance of the posterior mean: the active-units threshold (Burda et al.)
+# Inactive: validation KL (nats; the trial guard's collapse threshold) or variance of the
+# posterior mean (Burda et al.'s active-unit threshold) at most this.
+INACTIVE = 0.01
 MAX_LATENTS = 32  # heatmap rows; CelebA codes have up to 200 latents
 RECONSTRUCTION = registry.Column("test_reconstruction_loss", "reconstruction loss (nats)", "min",
                                  "reconstruction term of the test loss, nats per image")
@@ -38,41 +39,33 @@ def build(sweep: d.Sweep) -> dict:
         (heatmaps if "image" in view else reasons).append(view)
     return {"heatmaps": heatmaps, "heatmap_reason": None if heatmaps else _one_reason(reasons),
             "left_out": [v["note"] for v in reasons] if heatmaps else [],
-            "tradeoff": tradeoff(sweep.trials), "num_bins": NUM_BINS, "kl_inactive": KL_INACTIVE,
-            "var_inactive": VAR_INACTIVE}
+            "tradeoff": tradeoff(stats.seed_runs(sweep)), "num_bins": NUM_BINS, "inactive": INACTIVE}
 
 
 # The MI heatmap ----------------------------------------------------------------------------
-def mutual_information(codes, factors, num_bins: int = NUM_BINS) -> np.ndarray:
-    """``(num_codes, num_factors)`` mutual information in nats, discretized as MIG does."""
-    codes, factors = utils.check_codes_factors(codes, factors)
-    return utils.discrete_mutual_info(utils.discretize(codes, num_bins), factors)
-
-
 def mi_view(codes, factors, kl=None, num_bins: int = NUM_BINS) -> dict:
-    """The heatmap's numbers: MI over factor entropy, rows sorted and flagged.
+    """The heatmap's numbers: MI over factor entropy, rows in display order and flagged.
 
     Args:
         codes: ``(n, num_codes)`` posterior means.
         factors: ``(n, num_factors)`` discrete factors.
         kl: ``(num_codes,)`` validation KL per latent, or None when not logged.
-        num_bins: bins per latent.
+        num_bins: bins per latent, as MIG's.
 
     Returns:
         ``order`` (latent index of each row), ``mi`` (rows in that order, MI / H(factor),
-        0 for a constant factor), ``inactive`` (per row) and ``best_factor`` (per row).
+        0 for a constant factor), ``inactive`` and ``best_factor`` (per row).
     """
     codes = np.asarray(codes, dtype=np.float64)
-    mi = mutual_information(codes, factors, num_bins)
+    mi = mi_matrix.mutual_information_matrix(codes, factors, num_bins)
     entropy = utils.discrete_entropy(np.asarray(factors))
     ratio = np.divide(mi, entropy, out=np.zeros_like(mi), where=entropy > 0)
-    inactive = codes.var(axis=0) < VAR_INACTIVE
-    if kl is not None:
-        inactive |= np.asarray(kl, dtype=np.float64) < KL_INACTIVE
-    best = ratio.argmax(axis=1)
-    # Grouped by factor so a disentangled code reads as a diagonal; the strongest first.
-    order = np.array(sorted(range(len(best)), key=lambda i: (inactive[i], best[i], -ratio[i, best[i]])))
-    return {"order": order, "mi": ratio[order], "inactive": inactive[order], "best_factor": best[order]}
+    # Unused by either sign: a KL that stays at the prior, or a mean that does not move.
+    activity = codes.var(axis=0) if kl is None else np.minimum(codes.var(axis=0), np.asarray(kl, np.float64))
+    shown = mi_matrix.order_latents(ratio, activity, threshold=INACTIVE)
+    order = shown["order"]
+    return {"order": order, "mi": ratio[order], "inactive": ~shown["active"][order],
+            "best_factor": shown["best_factor"][order]}
 
 
 def _heatmap_of(sweep, run_id, trial) -> dict:
@@ -142,7 +135,7 @@ def beta_values(trials, finished: bool = True) -> list[float]:
 
 
 def _not_swept(trials, betas) -> str:
-    """Why there is no trade-off: what β the trials had, and which had none."""
+    """Why there is no trade-off: what β the runs (trials and replicates) had, and which had none."""
     shown = [f"every finished trial has β = {fmt(betas[0])}" if betas else "no finished trial logged a β"]
     others = [fmt(b) for b in beta_values(trials, finished=False) if b not in betas]
     if others:
@@ -150,7 +143,7 @@ def _not_swept(trials, betas) -> str:
     finished = trials[trials["status"] == d.FINISHED]
     without = finished[[d.number(v) is None for v in finished.get("params.beta", [None] * len(finished))]]
     for model, n in without.get("params.model", pd.Series(dtype=object)).value_counts(sort=False).items():
-        shown.append(f"{n} {model} trial{'s' if n > 1 else ''} {'have' if n > 1 else 'has'} no β")
+        shown.append(f"{n} {model} run{'s' if n > 1 else ''} {'have' if n > 1 else 'has'} no β")
     return f"β was not swept ({'; '.join(shown)}), so there is no trade-off to draw"
 
 

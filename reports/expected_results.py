@@ -57,7 +57,8 @@ def build(sweep: d.Sweep) -> dict:
     """The expected-results block: ``columns`` and one row per family × dataset."""
     figures = columns()
     rows = []
-    for model, dataset, trials in groups(sweep.trials, sweep.dataset):
+    runs = stats.seed_runs(sweep)
+    for model, dataset, trials in groups(runs, sweep.dataset):
         cells = [_cell(sweep, trials, f) for f in figures]
         rows.append({"model": model, "dataset": dataset, "trials": len(trials), "cells": cells})
     return {"columns": figures, "rows": rows}
@@ -68,7 +69,7 @@ def _cell(sweep, trials, figure) -> dict:
     est = best_estimate(trials, key, figure["direction"])
     if est is None:
         return {"text": None, "reason": _why_missing(trials, key)}
-    ids = [str(sweep.trials.loc[r, "trial_id"]) for r in est.run_ids]
+    ids = list(dict.fromkeys(str(trials.loc[r, "trial_id"]) for r in est.run_ids))  # replicates share an id
     return {"text": est.text, "how": est.how, "interval": est.half_width is not None,
             "trials": ("trial " if len(ids) == 1 else "trials ") + ", ".join(ids)}
 

@@ -1,6 +1,7 @@
 """Seeds and intervals, shared by the sections that report a figure with its uncertainty.
 
-Trials that share a ``config_digest`` are one configuration trained with several seeds: its
+Runs (trials and their seed replicates) that share a ``config_digest`` are one configuration
+trained with several seeds: its
 figure is their mean with a 95% interval from the t distribution (few seeds: the normal
 1.96 would be too narrow). A single run shows ``value ± 1.96·se`` where it logged the
 standard error of the metric (``<metric>_se``, e.g. ``test_nll_se``), and otherwise says it
@@ -53,6 +54,12 @@ def mean_interval(values) -> tuple[float, float | None]:
         return mean, None
     sem = float(values.std(ddof=1)) / math.sqrt(len(values))
     return mean, float(stats.t.ppf(0.975, len(values) - 1)) * sem
+
+
+def seed_runs(sweep) -> pd.DataFrame:
+    """The sweep's trials and its seed replicates (``sweep.replicates``) in one frame, trials first."""
+    replicates = getattr(sweep, "replicates", None)
+    return pd.concat([sweep.trials, replicates]) if replicates is not None and len(replicates) else sweep.trials
 
 
 def configurations(frame: pd.DataFrame) -> list[pd.DataFrame]:

@@ -17,7 +17,7 @@ import warnings
 
 import keras
 
-from sweeps import record, tracking
+from sweeps import ranking, record, replicates, tracking
 from sweeps.config import SweepConfig
 from sweeps.console import format_seconds, say
 from sweeps.evaluation import SETTINGS
@@ -29,6 +29,8 @@ from sweeps.tuner import TrialSetup, make_tuner
 from vae import config as paths
 from vae.data import load_dataset
 from vae.errors import ConfigError, SweepError
+from vae.metrics import registry
+from vae.models import MODELS
 
 TUNER_DIR = "tuner"
 # Hyperband restores a trial's weights from an earlier trial's checkpoint into a fresh
@@ -55,7 +57,8 @@ class Sweep:
         self.metric_settings = SETTINGS[config.budget]
         self.seed = config.seed
         self.dataset = load_dataset(self.space.dataset, data_dir=config.data_dir, subset=self.subset, seed=self.seed)
-        for note in self.dataset.notes:
+        self.check_objective()
+        for note in self.dataset.notes:  # after every check, so that a mistake stays one line
             say(note)
         self.client = tracking.connect(config.tracking_uri)
         self.experiment_id = tracking.experiment_id(self.client, record.experiment_name(config.dataset))
@@ -63,6 +66,16 @@ class Sweep:
         self.directory = paths.mlruns_dir() / TUNER_DIR
         self.versions = tracking.versions()
         self.parent_id, self.resumed, self.joined = None, False, False
+
+    def check_objective(self) -> None:
+        """A trial metric as objective must apply to this dataset too (the space checked the families)."""
+        metric = registry.owner(self.space.objective)
+        if metric is None:
+            return
+        reason = next(filter(None, (metric.unmet(MODELS[f], self.dataset) for f in self.space.models)), None)
+        if reason:
+            raise ConfigError(f"{self.space.source}: objective '{self.space.objective}' cannot rank trials on "
+                              f"{self.space.dataset}: {reason}; pick another objective")
 
     @property
     def resolved(self) -> SweepConfig:
@@ -158,6 +171,11 @@ class Sweep:
         keras.utils.set_random_seed(self.seed)
         tuner.search(epochs=self.budget.epochs, verbose=0)
 
+    def replicate(self, tuner) -> None:
+        """More seeds of the top configurations (``--replicates``, else the budget's ``replicates``)."""
+        count = self.config.replicates or self.budget.replicates
+        replicates.run_replicates(self, tuner, count, self.config.replicate_top or replicates.DEFAULT_TOP)
+
     def finish(self, wall_time: float) -> str:
         """Record the counts and the best trial on the parent run; print the best trials."""
         finished = record.children(self.client, self.experiment_id, self.parent_id, record.FINISHED, role=record.TRIAL)
@@ -171,9 +189,16 @@ class Sweep:
         key = f"best_{self.space.objective}"
         ranked = sorted((r for r in finished if key in r.data.metrics), key=lambda r: r.data.metrics[key],
                         reverse=self.space.direction == "max")
-        record.record_best(self.client, self.parent_id, ranked[0], key)
-        tracking.log_metrics(self.client, self.parent_id, {key: ranked[0].data.metrics[key]})
         print_table(ranked[:5], key)
+        paired = ranking.paired_ranking(self.client, ranked)
+        if paired is not None:
+            print("\n".join(ranking.describe(paired, {r.info.run_id: f"trial {record.trial_row(r).trial_id}"
+                                                       for r in ranked})))
+        # With seed replicates the best configuration is the best mean over seeds, not the luckiest seed.
+        by_mean = replicates.record_choice(self, replicates.summaries(self))
+        best = next(r for r in ranked if r.info.run_id == by_mean.run_id) if by_mean else ranked[0]
+        record.record_best(self.client, self.parent_id, best, key)
+        tracking.log_metrics(self.client, self.parent_id, {key: best.data.metrics[key]})
         print(f"sweep '{self.name}': {len(finished)} finished, {len(failed)} failed in {format_seconds(wall_time)}\n"
               f"parent run {self.parent_id} in {self.client.tracking_uri}\n"
               f"compare the trials with: make ui   (or: mlflow ui --backend-store-uri {self.client.tracking_uri})\n"
@@ -208,6 +233,7 @@ def run_sweep(config: SweepConfig) -> int:
     start, status = time.monotonic(), record.FAILED
     try:
         sweep.search(tuner)
+        sweep.replicate(tuner)
         status = sweep.finish(time.monotonic() - start)
     except RestartForMemory:
         status = None

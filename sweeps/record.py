@@ -34,8 +34,12 @@ BEST = "best"
 SPACE_DIGEST = "space_digest"
 CONFIG_DIGEST = "config_digest"
 BEST_RUN_ID, BEST_TRIAL_ID, BEST_VALUE = "best_run_id", "best_trial_id", "best_value"
+BEST_CONFIG_DIGEST = "best_config_digest"
 SKIPPED_PREFIX = "skipped."
 SKIPPED_FILE = "metrics_skipped.json"
+# Artifacts the report reads: the evaluation codes and the per-image figures.
+CODES_FILE = "latents/codes.npz"
+PER_IMAGE_FILE = "eval/per_image.npz"
 
 # Values ---------------------------------------------------------------------------------
 TRAIN, SWEEP_ROLE, TRIAL, REPLICATE = "train", "sweep", "trial", "replicate"

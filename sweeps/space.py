@@ -28,15 +28,18 @@ from pathlib import Path
 
 import yaml
 
+from sweeps.objective import parse_objective
 from vae.data import DATASETS
 from vae.errors import ConfigError
+from vae.metrics import registry
 
 SPACE_DIR = Path(__file__).parent
 TUNERS = ("hyperband", "bayesian", "random")
 BUDGETS = ("smoke", "quick", "full")
 SHARED = ("latent_dim", "learning_rate", "batch_size", "depth")
 TOP_KEYS = {"dataset", "description", "tuner", "objective", "models", "hyperparameters", "budgets", "failure"}
-BUDGET_KEYS = {"max_trials", "epochs", "subset", "hyperband_factor"}
+BUDGET_KEYS = {"max_trials", "epochs", "subset", "hyperband_factor", "replicates"}
+
 FAILURE_KEYS = {"collapse_kl", "collapse_after"}
 # name -> (lowest allowed value, whether the value must be an integer)
 LIMITS = {"latent_dim": (1, True), "batch_size": (1, True), "depth": (1, True), "learning_rate": (0.0, False),
@@ -74,6 +77,7 @@ class Budget:
     epochs: int
     subset: int | None = None
     hyperband_factor: int = 3
+    replicates: int = 1  # seeds per configuration for the top configurations after the search
 
 
 @dataclass
@@ -90,7 +94,14 @@ class SearchSpace:
     budgets: dict[str, Budget]
     collapse_kl: float = 0.01
     collapse_after: int = 2
+    accept_weighted: bool = False
     raw: dict = field(default_factory=dict)
+
+    @property
+    def objective_is_trial_metric(self) -> bool:
+        """Whether the objective is computed once a trial ends (a registry metric such as
+        ``mig``) rather than logged by Keras every epoch (``val_elbo``)."""
+        return registry.column(self.objective) is not None
 
     def family_params(self) -> dict[str, list[str]]:
         """Each family-specific hyperparameter name -> the families that use it."""
@@ -105,7 +116,8 @@ class SearchSpace:
         resolved = {
             "dataset": self.dataset,
             "tuner": self.tuner,
-            "objective": {"name": self.objective, "direction": self.direction},
+            "objective": {"name": self.objective, "direction": self.direction,
+                          **({"accept_weighted": True} if self.accept_weighted else {})},
             "models": {f: {n: p.to_dict() for n, p in ps.items()} for f, ps in self.models.items()},
             "hyperparameters": {n: p.to_dict() for n, p in self.shared.items()},
             "budgets": {b: vars(v) for b, v in self.budgets.items()},
@@ -195,33 +207,14 @@ def parse_space(raw, dataset: str, source: str) -> SearchSpace:
                 fail(f"models.{family}.{name}", "must list the same values in every family that uses it")
             owners[name] = param
 
-    objective_raw = raw.get("objective", "val_loss")
-    if isinstance(objective_raw, str):
-        objective_raw = {"name": objective_raw}
-    if not isinstance(objective_raw, dict) or "name" not in objective_raw:
-        fail("objective", "must be a metric name or {name: ..., direction: min|max}")
-    objective = objective_raw["name"]
-    logged = set()
-    for family in models:
-        names = set(MODELS[family].logged_metric_names())
-        logged |= names | {f"val_{n}" for n in names}
-    if objective not in logged:
-        fail("objective", f"names '{objective}', which the models do not log; use one of {', '.join(sorted(logged))}")
-    missing = [f for f in models if objective.removeprefix("val_") not in MODELS[f].logged_metric_names()]
-    if missing:
-        fail("objective", f"'{objective}' is not logged by {', '.join(missing)}; use one that every family logs, "
-                          "such as val_reconstruction_loss")
-    direction = objective_raw.get("direction", "max" if "elbo" in objective else "min")
-    if direction not in ("min", "max"):
-        fail("objective.direction", f"is '{direction}'; use min or max")
-
+    objective, direction, accept_weighted = parse_objective(raw.get("objective", "val_loss"), models, fail)
     budgets = {}
     for name, spec in (raw.get("budgets") or {}).items():
         if name not in BUDGETS:
             fail(f"budgets.{name}", f"is not a budget; use {', '.join(BUDGETS)}")
         if not isinstance(spec, dict) or set(spec) - BUDGET_KEYS or not {"max_trials", "epochs"} <= set(spec):
             fail(f"budgets.{name}", f"must give max_trials and epochs (and optionally subset, hyperband_factor), got {spec}")
-        for key in ("max_trials", "epochs", "subset"):
+        for key in ("max_trials", "epochs", "subset", "replicates"):
             value = spec.get(key)
             if value is not None and (not isinstance(value, int) or value < 1):
                 fail(f"budgets.{name}.{key}", f"must be a positive integer, got {value}")
@@ -281,3 +274,4 @@ def parse_param(key: str, name: str, spec, fail) -> Param:
             fail(key, f"step must be positive, got {step}")
         return Param(name, min=spec["min"], max=spec["max"], step=step, sampling=sampling)
     fail(key, f"must be a list of values or a {{min, max}} range, got {spec!r}")
+

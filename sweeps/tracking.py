@@ -172,3 +172,19 @@ def log_bytes(client: MlflowClient, run_id: str, data: bytes, path: str) -> None
         file.write_bytes(data)
         parent = str(Path(path).parent)
         client.log_artifact(run_id, str(file), artifact_path=None if parent == "." else parent)
+
+
+def artifact_bytes(client: MlflowClient, run_id: str, path: str) -> bytes:
+    """The content of the artifact ``path`` of a run (raises MlflowException/OSError when absent)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        return Path(client.download_artifacts(run_id, path, tmp)).read_bytes()
+
+
+def load_npz(client: MlflowClient, run_id: str, path: str) -> dict[str, np.ndarray] | None:
+    """The arrays of an ``.npz`` artifact, or None when the run has none at ``path``."""
+    try:
+        content = artifact_bytes(client, run_id, path)
+    except (MlflowException, OSError):
+        return None
+    with np.load(io.BytesIO(content), allow_pickle=False) as npz:
+        return {key: npz[key] for key in npz.files}

@@ -25,13 +25,21 @@ def check_training_args(args) -> None:
         raise ConfigError(f"unknown model '{args.model}'; choose one of {', '.join(MODELS)}")
 
 
+def metric_settings(args):
+    """The budget's metric settings with ``--iwae-samples`` and ``--eval-images`` applied."""
+    import dataclasses
+
+
+    changes = {"iwae_samples": args.iwae_samples, "eval_images": args.eval_images}
+    return dataclasses.replace(SETTINGS[args.budget], **{k: v for k, v in changes.items() if v is not None})
+
+
 def train(args, extra_params: dict) -> dict:
     """Train and track one model; returns the final test metrics."""
     check_training_args(args)
     import keras
 
     from sweeps import record, tracking
-    from sweeps.evaluation import SETTINGS
     from sweeps.training import (
         TrialGuard,
         compile_model,
@@ -75,7 +83,7 @@ def train(args, extra_params: dict) -> dict:
             record.set_failure_reason(client, run_id, guard.failure)
             raise SweepError(f"training failed: {guard.failure}; try a smaller --learning-rate or --beta "
                              f"({tracking.run_url_hint(client, run_id)})")
-        result = finish_run(model, dataset, client, run_id, SETTINGS["quick"], seed=args.seed)
+        result = finish_run(model, dataset, client, run_id, metric_settings(args), seed=args.seed)
         if model.has_elbo and result.get("active_units") == 0:
             warning = "posterior collapse: no active latent unit; lower --beta or train longer"
             record.set_warning(client, run_id, warning)

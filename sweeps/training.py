@@ -157,7 +157,7 @@ def finish_run(model, dataset, client, run_id, settings, seed: int = 0) -> dict:
     Returns:
         the logged test metrics (``test_reconstruction_loss``, ``test_elbo``, ``test_nll``, ...).
     """
-    from sweeps.evaluation import codes_npz, trial_metrics
+    from sweeps.evaluation import npz, trial_metrics
 
     model.fit_prior(dataset.x_train, dataset.y_train)
     n = min(settings.eval_images, len(dataset.x_test))
@@ -172,10 +172,12 @@ def finish_run(model, dataset, client, run_id, settings, seed: int = 0) -> dict:
     for name, image in images.all_images(model, dataset.x_test, dataset.y_test, kl_per_dim, seed=seed).items():
         tracking.log_image(client, run_id, image, f"images/{name}.png")
     tracking.log_model(client, run_id, model)
-    values, params, skipped, codes = trial_metrics(model, dataset, settings, seed=seed)
+    values, params, skipped, arrays = trial_metrics(model, dataset, settings, seed=seed)
     tracking.log_metrics(client, run_id, values, step=0)
     tracking.log_params(client, run_id, params)
     record.log_skipped(client, run_id, skipped)
-    if codes is not None:
-        tracking.log_bytes(client, run_id, codes_npz(codes), "latents/codes.npz")
+    if "codes" in arrays:
+        tracking.log_bytes(client, run_id, npz(arrays["codes"]), record.CODES_FILE)
+    if arrays["per_image"]:
+        tracking.log_bytes(client, run_id, npz(arrays["per_image"]), record.PER_IMAGE_FILE)
     return {**result, **values}

@@ -77,9 +77,16 @@ class TrackedTuner:
             if guard.failure:
                 reason = guard.failure
                 raise kt.errors.FailedTrialError(reason)
-            tracking.log_metrics(s.client, run_id, {
-                f"best_{s.space.objective}": best_of(result, s.space.objective, s.space.direction)})
-            finish_run(guard.model, s.dataset, s.client, run_id, s.metric_settings, seed=s.seed)
+            figures = finish_run(guard.model, s.dataset, s.client, run_id, s.metric_settings, seed=s.seed)
+            objective = s.space.objective
+            if s.space.objective_is_trial_metric:  # computed once trained: Keras Tuner takes it as returned
+                if objective not in figures:
+                    raise kt.errors.FailedTrialError(f"objective '{objective}' could not be computed for this trial")
+                result = {objective: figures[objective]}
+                best = figures[objective]
+            else:
+                best = best_of(result, objective, s.space.direction)
+            tracking.log_metrics(s.client, run_id, {f"best_{objective}": best})
             status = record.FINISHED
             return result
         except (KeyboardInterrupt, SystemExit):

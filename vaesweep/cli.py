@@ -51,6 +51,12 @@ def build_parser():
     train.add_argument("--epochs", type=int, default=10)
     train.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
                        help="an extra hyperparameter of the family (e.g. mmd_weight=10)")
+    train.add_argument("--budget", choices=["smoke", "quick", "full"], default="quick",
+                       help="how much work the test-set metrics do (default quick: 500 evaluation images)")
+    train.add_argument("--iwae-samples", type=positive_int,
+                       help="importance samples k of the test NLL (default: the budget's; 1 gives the ELBO)")
+    train.add_argument("--eval-images", type=positive_int,
+                       help="evaluation images for every test figure (default: the budget's)")
 
     sweep = sub.add_parser("sweep", help="run a Keras Tuner sweep tracked in MLflow")
     add_common(sweep)

@@ -70,6 +70,7 @@ def run_chief(config: SweepConfig, host: str, port: int, n_workers: int) -> int:
         supervise(chief, workers)
         stop_workers(workers, grace=60)
         chief.stop()
+        sweep.replicate(tuner)  # here, once every worker is done: the chief holds the oracle's trials
         status = sweep.finish(time.monotonic() - start)
         if chief.lost:
             say(f"{len(chief.lost)} trial(s) lost with their worker: {', '.join(chief.lost)} (KILLED in MLflow)")

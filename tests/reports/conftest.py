@@ -20,7 +20,7 @@ from vaesweep.cli import main
 SPACE = """\
 dataset: mnist
 tuner: random
-objective: {{name: val_loss, direction: min}}
+objective: {{name: val_elbo, direction: max}}
 models:
   mlp: {{}}
   beta: {{beta: [1, 4]}}
@@ -48,6 +48,7 @@ def _sweep(root: Path, data_dir: Path, uri: str, name: str, learning_rate: str, 
     config = root / f"{name.split()[0]}.yaml"
     config.write_text(SPACE.format(learning_rate=learning_rate, trials=trials))
     return main(["sweep", "--dataset", "mnist", "--data-dir", str(data_dir), "--budget", "smoke", "--seed", "0",
+                 "--replicates", "3", "--replicate-top", "1",
                  "--config", str(config), "--name", name, "--tracking-uri", uri])
 
 

@@ -61,7 +61,8 @@ def test_trials_are_best_first_with_the_values_mlflow_holds(store, sweep):
         for key, value in run.data.params.items():
             assert trial[f"params.{key}"] == value
     finished = trials[trials["status"] == "FINISHED"]
-    assert list(finished["objective"]) == sorted(runs[r].data.metrics["best_val_loss"] for r in finished.index)
+    assert list(finished["objective"]) == sorted((runs[r].data.metrics["best_val_elbo"] for r in finished.index),
+                                                 reverse=True)
     assert list(finished["rank"]) == list(range(1, len(finished) + 1))
     failed = trials[trials["status"] == "FAILED"]
     assert len(failed) >= 1 and failed["rank"].isna().all()

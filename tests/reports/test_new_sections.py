@@ -73,7 +73,7 @@ def test_the_tradeoff_says_why_when_beta_was_not_swept():
     frame = _frame([{"run_id": "a", "trial_id": "1", "params.model": "mlp"},
                     {"run_id": "b", "trial_id": "2", "params.model": "beta", "params.beta": "4", "status": "FAILED"}])
     assert disentanglement.tradeoff(frame)["reason"] == ("β was not swept (no finished trial logged a β; β = 4 only in "
-                                                        "trials that did not finish; 1 mlp trial has no β), so there is "
+                                                        "trials that did not finish; 1 mlp run has no β), so there is "
                                                         "no trade-off to draw")
 
 

@@ -47,9 +47,9 @@ def check_every_trial_finished_once(client, parent, children):
     for child in children:  # the epoch's metrics and the end-of-trial ones arrived (any model family)
         for name in ["loss", "val_loss"]:
             assert len(client.get_metric_history(child.info.run_id, name)) == 1, name
-        assert "best_val_loss" in child.data.metrics
+        assert "best_val_elbo" in child.data.metrics
     assert parent.data.metrics["trials_finished"] == 4
-    best = min(children, key=lambda r: r.data.metrics["best_val_loss"])
+    best = max(children, key=lambda r: r.data.metrics["best_val_elbo"])
     assert parent.data.tags[record.BEST_RUN_ID] == best.info.run_id
 
 

@@ -7,13 +7,65 @@ from sweeps.space import default_path, load_space, parse_space
 from vae.data import DATASETS
 from vae.errors import ConfigError
 
+OBJECTIVES = {"mnist": ("val_elbo", "max"), "fashion_mnist": ("val_elbo", "max"), "celeba": ("val_elbo", "max"),
+              "dsprites": ("mig", "max")}
+SHARED_SPACES = {"autoencoders": ("val_reconstruction_loss", "min"), "conditional": ("val_elbo", "max")}
+
 
 @pytest.mark.parametrize("dataset", list(DATASETS))
-def test_shipped_search_spaces_load_with_all_budgets(dataset):
+def test_shipped_search_spaces_load_with_all_budgets_and_a_comparable_objective(dataset):
     space = load_space(dataset)
     assert set(space.budgets) == {"smoke", "quick", "full"}
     assert space.budgets["smoke"].max_trials == 2 and space.budgets["smoke"].epochs == 1
-    assert space.objective == "val_loss" and space.direction == "min"
+    assert space.budgets["full"].replicates == 3
+    assert (space.objective, space.direction) == OBJECTIVES[dataset]
+
+
+@pytest.mark.parametrize("name", list(SHARED_SPACES))
+def test_spaces_for_any_dataset_load_for_mnist(name):
+    space = load_space("mnist", default_path(name))
+    assert (space.objective, space.direction) == SHARED_SPACES[name]
+
+
+def test_every_family_is_in_a_shipped_space():
+    from vae.models import MODELS
+
+    shipped = {f for d in DATASETS for f in load_space(d).models}
+    shipped |= {f for n in SHARED_SPACES for f in load_space("mnist", default_path(n)).models}
+    assert shipped == set(MODELS)
+
+
+def mixed_by_loss():
+    raw = base()
+    raw["models"] = {"conv": {}, "beta": {"beta": [0.1, 1, 4, 10]}, "wae": {"mmd_weight": [10.0]}}
+    raw["objective"] = {"name": "val_loss", "direction": "min"}
+    return raw
+
+
+def test_a_weighted_loss_across_families_is_refused_unless_accepted():
+    with pytest.raises(ConfigError, match="'objective' 'val_loss' is each family's own weighted objective"):
+        parse_space(mixed_by_loss(), "mnist", "my.yaml")
+    single = base()
+    single["models"] = {"beta": {"beta": [1, 4]}}
+    single["objective"] = "val_loss"
+    with pytest.raises(ConfigError, match="the swept models.beta.beta"):
+        parse_space(single, "mnist", "my.yaml")
+    accepted = mixed_by_loss()
+    accepted["objective"]["accept_weighted"] = True
+    assert parse_space(accepted, "mnist", "my.yaml").objective == "val_loss"
+    single["models"] = {"beta": {"beta": [4]}}
+    assert parse_space(single, "mnist", "my.yaml").direction == "min"  # one family, one weight: comparable
+
+
+def test_a_trial_metric_objective_must_apply_to_every_family():
+    raw = base()
+    raw["models"]["wae"] = {"mmd_weight": [10.0, 100.0, 1000.0]}  # the values infovae lists
+    raw["objective"] = "test_nll"
+    with pytest.raises(ConfigError, match="'test_nll' cannot rank 'wae': wae has no likelihood bound"):
+        parse_space(raw, "mnist", "my.yaml")
+    raw["objective"] = "mig"
+    space = parse_space(raw, "mnist", "my.yaml")
+    assert (space.objective, space.direction, space.objective_is_trial_metric) == ("mig", "max", True)
 
 
 def test_issue_starting_points_are_the_defaults():
@@ -63,14 +115,22 @@ def test_invalid_yaml_syntax_names_the_line(tmp_path):
         load_space("mnist", path)
 
 
-def test_bad_config_fails_before_any_run_is_created(tmp_path, monkeypatch, capsys):
+@pytest.mark.parametrize("change, expected", [
+    (lambda raw: raw["hyperparameters"].update(learning_rate={"min": 1e-2, "max": 1e-4}), "hyperparameters.learning_rate"),
+    (lambda raw: raw.update(mixed_by_loss()), "each family's own weighted objective"),
+    (lambda raw: raw.update(objective="mig"), "objective 'mig' cannot rank trials on mnist: mnist has a single label"),
+])
+def test_bad_config_fails_in_one_line_before_any_run_is_created(change, expected, tmp_path, monkeypatch, capsys,
+                                                                mnist_data):
     from vaesweep.cli import main
 
     monkeypatch.chdir(tmp_path)
     path = tmp_path / "bad.yaml"
     raw = base()
-    raw["hyperparameters"]["learning_rate"] = {"min": 1e-2, "max": 1e-4}
+    change(raw)
     path.write_text(yaml.safe_dump(raw))
-    assert main(["sweep", "--dataset", "mnist", "--config", str(path), "--budget", "smoke"]) == 2
-    assert "hyperparameters.learning_rate" in capsys.readouterr().err
+    assert main(["sweep", "--dataset", "mnist", "--data-dir", str(mnist_data), "--config", str(path),
+                 "--budget", "smoke"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and expected in err[0], err
     assert not (tmp_path / "mlruns").exists()

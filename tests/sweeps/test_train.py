@@ -1,11 +1,14 @@
 """`vaesweep train`: one tracked run, and one clear line for every user mistake."""
 
 import gzip
+import math
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
 from data_helpers import write_idx
+from mlflow.tracking import MlflowClient
 from PIL import Image
 from store_helpers import all_runs
 
@@ -80,11 +83,23 @@ BAD_INPUTS = {
 }
 
 
+@pytest.fixture(scope="module")
+def recorded(tmp_path_factory, mnist_data) -> Path:
+    """A store holding one finished training run, made once; each case works on a copy."""
+    root = tmp_path_factory.mktemp("recorded")
+    assert main(["train", "--dataset", "mnist", "--data-dir", str(mnist_data), "--model", "mlp", "--latent-dim", "2",
+                 "--subset", "64", "--epochs", "1", "--tracking-uri", f"sqlite:///{root / 'mlflow.db'}"]) == 0
+    return root / "mlflow.db"
+
+
 @pytest.mark.parametrize("case", list(BAD_INPUTS))
-def test_bad_input_is_one_line_exit_2_and_leaves_the_store_as_it_was(case, store, client, mnist_data, broken_data, capsys):
-    main(["train", "--dataset", "mnist", "--data-dir", str(mnist_data), "--model", "mlp", "--latent-dim", "2",
-          "--subset", "64", "--epochs", "1", "--tracking-uri", store])
+def test_bad_input_is_one_line_exit_2_and_leaves_the_store_as_it_was(case, recorded, tmp_path, mnist_data, broken_data,
+                                                                     capsys):
+    shutil.copy(recorded, tmp_path / "mlflow.db")
+    store = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    client = MlflowClient(tracking_uri=store)
     before = [(r.info.run_id, r.info.status, sorted(r.data.metrics.items())) for r in all_runs(client)]
+    assert len(before) == 1
     capsys.readouterr()
     extra, expected = BAD_INPUTS[case]
     argv = ["train", "--dataset", "mnist", "--data-dir", str(mnist_data), "--subset", "64", "--epochs", "1",
@@ -114,3 +129,18 @@ def test_console_script_prints_one_line_without_traceback(tmp_path):
     lines = [line for line in proc.stderr.splitlines() if line.startswith("error:")]
     assert lines == ["error: unknown dataset 'nope'; choose one of mnist, fashion_mnist, celeba, dsprites"]
     assert "Traceback" not in proc.stderr
+
+
+def test_two_seeds_are_scored_on_the_same_images_and_k1_iwae_is_the_elbo(store, client, mnist_data):
+    common = ["train", "--dataset", "mnist", "--data-dir", str(mnist_data), "--model", "mlp", "--latent-dim", "2",
+              "--subset", "128", "--epochs", "1", "--tracking-uri", store]
+    assert main([*common, "--seed", "0"]) == 0
+    assert main([*common, "--seed", "1", "--iwae-samples", "1"]) == 0
+    first, second = sorted(all_runs(client), key=lambda r: r.data.params["seed"])
+    assert first.data.params["eval_digest"] == second.data.params["eval_digest"]
+    assert first.data.metrics["eval_images"] == second.data.metrics["eval_images"] == 64
+    assert second.data.params["metric_iwae_samples"] == "1"
+    m = second.data.metrics
+    assert m["test_nll_se"] > 0 and m["test_elbo_se"] > 0
+    # k = 1: the IWAE estimate is a one-sample ELBO of the same images (other noise).
+    assert abs(m["test_nll"] + m["test_elbo"]) < 2 * math.hypot(m["test_nll_se"], m["test_elbo_se"])

@@ -8,8 +8,10 @@ import pytest
 from keras import ops
 
 from vae import losses
-from vae.metrics import importance_weighted_nll
-from vae.metrics.likelihood import bits_per_dim
+from vae.errors import ConfigError
+from vae.evaluate import evaluate, per_image_elbo
+from vae.metrics import importance_weighted_nll, test_nll
+from vae.metrics.likelihood import bits_per_dim, standard_error
 from vae.models import build_model
 
 
@@ -48,7 +50,48 @@ def test_one_sample_iwae_is_the_elbo_and_more_samples_tighten_the_bound(model_an
     assert k500 < elbo_nll  # log p(x) >= IWAE_k >= ELBO
 
 
-def test_bits_per_dim_conversions():
-    assert bits_per_dim(784 * math.log(2), 784, discrete_binary=True) == pytest.approx(1.0)
-    # a continuous density of 1 on [0, 1]^D is 8 bits per 8-bit dimension
-    assert bits_per_dim(0.0, 10, discrete_binary=False) == pytest.approx(8.0)
+def test_bits_per_dim_is_nats_over_d_ln2_for_every_likelihood():
+    assert bits_per_dim(784 * math.log(2), 784) == pytest.approx(1.0)
+    # An 8-bit image that costs ln 256 nats per pixel costs 8 bits per pixel.
+    assert bits_per_dim(10 * math.log(256), 10) == pytest.approx(8.0)
+
+
+def test_test_nll_reports_standard_errors_over_images(model_and_data):
+    model, x = model_and_data
+    per_image = importance_weighted_nll(model, x, num_samples=20, seed=3)
+    result = test_nll(model, x, num_samples=20, seed=3)
+    assert result["test_nll"] == pytest.approx(per_image.mean())
+    assert result["test_nll_se"] == pytest.approx(per_image.std(ddof=1) / 4.0)  # sqrt(16)
+    assert result["test_bits_per_dim_se"] == pytest.approx(result["test_nll_se"] / (784 * math.log(2)))
+
+
+@pytest.fixture(scope="module")
+def tiny_untrained():
+    keras.utils.set_random_seed(0)
+    model = build_model("mlp", (8, 8, 1), "bernoulli", latent_dim=2)
+    x = (np.random.default_rng(1).random((200, 8, 8, 1)) < 0.3).astype("float32")
+    return model, x
+
+
+def test_one_sample_iwae_and_the_elbo_agree_within_their_standard_errors(tiny_untrained):
+    model, x = tiny_untrained
+    iwae = importance_weighted_nll(model, x, num_samples=1, seed=0)
+    elbo = per_image_elbo(model, x, seed=1)
+    assert elbo.shape == iwae.shape == (200,)
+    combined_se = math.hypot(standard_error(iwae), standard_error(elbo))
+    assert abs(iwae.mean() + elbo.mean()) < 2 * combined_se
+
+
+def test_per_image_elbo_is_seeded_and_evaluate_reports_its_standard_error(tiny_untrained):
+    model, x = tiny_untrained
+    np.testing.assert_array_equal(per_image_elbo(model, x, seed=4), per_image_elbo(model, x, seed=4))
+    result = evaluate(model, x)
+    elbo = per_image_elbo(model, x, seed=4)
+    assert result["test_elbo_se"] == pytest.approx(standard_error(elbo), rel=0.3)
+    assert abs(result["test_elbo"] - elbo.mean()) < 3 * result["test_elbo_se"]
+
+
+def test_per_image_elbo_refuses_a_family_without_an_elbo():
+    model = build_model("wae", (8, 8, 1), "bernoulli", latent_dim=2)
+    with pytest.raises(ConfigError, match="no ELBO"):
+        per_image_elbo(model, np.zeros((4, 8, 8, 1), "float32"))

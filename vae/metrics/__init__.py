@@ -51,3 +51,17 @@ __all__ = [
     "sap",
     "test_nll",
 ]
+
+# Sample quality, the latent x factor MI matrix and the ELBO's uncertainty helper.
+from vae.metrics.generation import (  # noqa: E402
+    frechet_distance,
+    generation_quality,
+    inception_fid,
+    precision_recall,
+)
+from vae.metrics.likelihood import standard_error  # noqa: E402
+from vae.metrics.mi_matrix import mutual_information_matrix, order_latents  # noqa: E402
+from vae.metrics.reference import Reference, reference_network  # noqa: E402
+
+__all__ += ["Reference", "frechet_distance", "generation_quality", "inception_fid", "mutual_information_matrix",
+            "order_latents", "precision_recall", "reference_network", "standard_error"]

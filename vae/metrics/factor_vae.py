@@ -13,24 +13,14 @@ import numpy as np
 from vae.metrics import utils
 
 
-def factor_vae_score(
-    ground_truth,
-    representation_fn,
-    random_state: np.random.RandomState,
-    batch_size: int = 64,
-    num_train: int = 10000,
-    num_eval: int = 5000,
-    num_variance_estimate: int = 10000,
-    prune_threshold: float = 0.05,
-) -> dict[str, float]:
+def factor_vae_score(ground_truth, representation_fn, random_state: np.random.RandomState, batch_size: int = 64,
+                     num_train: int = 10000, num_eval: int = 5000, num_variance_estimate: int = 10000,
+                     prune_threshold: float = 0.05) -> dict[str, float]:
     """Computes the FactorVAE metric's train and evaluation accuracies.
 
     Args:
-        ground_truth: a ``GroundTruthData`` sampler (``num_factors``,
-            ``sample_factors``, ``sample_observations_from_factors``).
-        representation_fn: maps ``(n, ...)`` observations to ``(n, num_codes)`` mean
-            codes.
-        random_state: the only source of randomness, so a seed fixes the score.
+        ground_truth, representation_fn, random_state: as for the other sampler metrics
+            (see :func:`vae.metrics.beta_vae.beta_vae_score`).
         batch_size: observations sharing one factor per vote (at least 2).
         num_train: votes to build the majority-vote classifier from.
         num_eval: votes to evaluate it on.

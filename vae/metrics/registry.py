@@ -9,21 +9,23 @@ is left out come from its unmet requirements; the report reads its columns from 
 Adding a metric: one module beside this one and one entry below.
 """
 
-import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
+from keras import ops
 
 from vae.evaluate import active_units, per_image_elbo, posterior_means
 from vae.metrics import likelihood
 from vae.metrics.beta_vae import beta_vae_score
 from vae.metrics.dci import dci
 from vae.metrics.factor_vae import factor_vae_score
+from vae.metrics.generation import generation_quality
 from vae.metrics.mig import mig
 from vae.metrics.modularity import modularity
 from vae.metrics.probe import linear_probe
+from vae.metrics.reference import reference_network
 from vae.metrics.sap import sap
 from vae.metrics.total_correlation import gaussian_total_correlation
 
@@ -55,6 +57,7 @@ class TrialInputs:
         n, m = settings.eval_images, settings.fit_images
         self.x_eval, self.y_eval = dataset.x_test[:n], _rows(dataset.y_test, n)
         self.x_fit, self.y_fit = dataset.x_train[:m], _rows(dataset.y_train, m)
+        self.per_image: dict[str, np.ndarray] = {}  # per-image values, for paired comparisons
 
     def codes_of(self, x, y=None) -> np.ndarray:
         return posterior_means(self.model, self.model.training_inputs(x, y) if self.model.conditional else x)[0]
@@ -109,6 +112,7 @@ def _sampler(model, dataset):
     return None if dataset.ground_truth is not None else f"needs a ground-truth sampler, which {dataset.name} has not"
 
 
+FAMILY_NEEDS = ("elbo", "unconditional", "vector_code")  # the rest depend on the dataset
 REQUIREMENTS: dict[str, Callable] = {"elbo": _has_elbo, "unconditional": _unconditional, "vector_code": _vector_code,
                                      "labels": _labels, "factors": _factors, "sampler": _sampler}
 
@@ -131,6 +135,15 @@ class Metric:
     compute: Callable[[TrialInputs], dict]
     core: bool = False  # a report column whether or not any trial logged it
 
+    def unmet_by_family(self, family) -> str | None:
+        """Why the metric does not apply to a family (a model class or instance), whatever the data."""
+        for need in self.needs:
+            if need in FAMILY_NEEDS:
+                reason = REQUIREMENTS[need](family, None)
+                if reason:
+                    return reason
+        return None
+
     def unmet(self, model, dataset) -> str | None:
         """Why the metric does not apply to this model and dataset, or None."""
         for need in self.needs:
@@ -142,8 +155,9 @@ class Metric:
 
 # Adapters onto the pure metric functions ------------------------------------------------------
 def _elbo(t: TrialInputs) -> dict:
-    values = per_image_elbo(t.model, t.x_eval, t.y_eval)
-    return {"test_elbo": float(np.mean(values)), "test_elbo_se": standard_error(values)}
+    values = per_image_elbo(t.model, t.x_eval, t.y_eval, seed=t.settings.sampler_seed)
+    t.per_image["test_elbo"] = values
+    return {"test_elbo": float(np.mean(values)), "test_elbo_se": likelihood.standard_error(values)}
 
 
 def _active_units(t: TrialInputs) -> dict:
@@ -151,8 +165,26 @@ def _active_units(t: TrialInputs) -> dict:
 
 
 def _likelihood(t: TrialInputs) -> dict:
-    return likelihood.test_nll(t.model, t.x_eval, num_samples=t.settings.iwae_samples,
-                               binary=t.dataset.likelihood == "bernoulli", seed=t.settings.sampler_seed)
+    values = likelihood.importance_weighted_nll(t.model, t.x_eval, num_samples=t.settings.iwae_samples,
+                                                seed=t.settings.sampler_seed)
+    t.per_image["test_nll"] = values
+    return likelihood.summarize_nll(values, int(np.prod(t.x_eval.shape[1:])))
+
+
+def _generation(t: TrialInputs) -> dict:
+    """Samples of the model against the evaluation images, in a reference network's features.
+
+    Bernoulli models are sampled in the data space (binary pixels drawn from the decoded
+    probabilities, as the binarized data are); Gaussian models contribute their decoded means.
+    """
+    n, seed = len(t.x_eval), t.settings.sampler_seed
+    z = t.model.sample_latents(n, seed=seed)
+    means = np.concatenate([ops.convert_to_numpy(t.model.mean_image(t.model.decode(ops.convert_to_tensor(z[i:i + 256]))))
+                            for i in range(0, n, 256)])
+    if t.dataset.likelihood == "bernoulli":
+        means = (np.random.default_rng(seed).random(means.shape) < means).astype(np.float32)
+    reference = reference_network(t.dataset)
+    return {**generation_quality(means, t.x_eval, reference), "reference_accuracy": reference.accuracy}
 
 
 def _sampler_kwargs(t: TrialInputs) -> dict:
@@ -162,18 +194,29 @@ def _sampler_kwargs(t: TrialInputs) -> dict:
 
 METRICS: dict[str, Metric] = {m.name: m for m in (
     Metric("elbo", ("elbo",), (
-        Column("test_elbo", "test ELBO", "max", "one-sample ELBO on the evaluation set, nats per image"),), _elbo, core=True),
+        Column("test_elbo", "test ELBO", "max", "one-sample ELBO on the evaluation set, nats per image"),
+        Column("test_elbo_se", "ELBO s.e.", "min", "standard error of the test ELBO over the evaluation images, nats")),
+        _elbo, core=True),
     Metric("likelihood", ("elbo", "unconditional"), (
         Column("test_nll", "test NLL", "min", "importance-weighted negative log-likelihood, nats per image"),
         Column("test_bits_per_dim", "bits/dim", "min", "test NLL in bits per pixel dimension"),
-        Column("test_nll_se", "NLL s.e.", "min", "standard error of test NLL over the evaluation images, nats")),
+        Column("test_nll_se", "NLL s.e.", "min", "standard error of test NLL over the evaluation images, nats"),
+        Column("test_bits_per_dim_se", "bits/dim s.e.", "min", "standard error of bits/dim")),
         _likelihood, core=True),
+    Metric("generation", ("unconditional",), (
+        Column("sample_frechet_distance", "sample FD", "min",
+               "Fréchet distance of samples to the evaluation images in the features of a classifier trained on this "
+               "dataset (not Inception's FID: comparable between trials of one dataset only)"),
+        Column("sample_precision", "precision", "max", "fraction of samples inside the real images' k=3 manifold"),
+        Column("sample_recall", "recall", "max", "fraction of real images inside the samples' k=3 manifold"),
+        Column("reference_accuracy", "ref. acc.", "max", "test accuracy of the reference classifier")), _generation),
     Metric("active_units", ("vector_code",), (
         Column("active_units", "active units", "max",
                "latent dimensions whose posterior mean varies by more than 0.01 (Burda et al.)"),), _active_units, core=True),
     Metric("gaussian_total_correlation", ("unconditional", "vector_code"), (
         Column("gaussian_total_correlation", "Gaussian TC", "min",
-               "total correlation of a Gaussian fitted to the codes, nats (lower is more factorised)"),),
+               "total correlation of a Gaussian fitted to the codes, nats, corrected for its finite-sample bias "
+               "(exact Wishart expectation, so trials of different latent sizes compare; lower is more factorised)"),),
         lambda t: gaussian_total_correlation(t.codes_eval)),
     Metric("probe_accuracy", ("unconditional", "vector_code", "labels"), (
         Column("probe_accuracy", "probe acc.", "max", "linear probe accuracy of the label from the codes"),),
@@ -216,7 +259,3 @@ def owner(key: str) -> Metric | None:
     return next((m for m in METRICS.values() if any(c.key == key for c in m.columns)), None)
 
 
-def standard_error(values: np.ndarray) -> float:
-    """Standard error of the mean of per-image values."""
-    values = np.asarray(values, dtype=np.float64)
-    return float(np.std(values, ddof=1) / math.sqrt(len(values))) if len(values) > 1 else math.nan

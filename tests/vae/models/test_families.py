@@ -22,11 +22,11 @@ EXPECTED_LOGS = {
     "cvae": ELBO_KEYS,
 }
 EXPECTED_TEST = {
-    "conv": {"test_reconstruction_loss", "test_kl_loss", "test_elbo", "kl_per_dim", "active_units"},
+    "conv": {"test_reconstruction_loss", "test_kl_loss", "test_elbo", "test_elbo_se", "kl_per_dim", "active_units"},
     "wae": {"test_reconstruction_loss", "test_mmd", "active_units"},
-    "infovae": {"test_reconstruction_loss", "test_kl_loss", "test_elbo", "test_mmd", "kl_per_dim", "active_units"},
+    "infovae": {"test_reconstruction_loss", "test_kl_loss", "test_elbo", "test_elbo_se", "test_mmd", "kl_per_dim", "active_units"},
     "vqvae": {"test_reconstruction_loss", "test_vq_loss", "test_perplexity"},
-    "cvae": {"test_reconstruction_loss", "test_kl_loss", "test_elbo", "kl_per_dim", "active_units"},
+    "cvae": {"test_reconstruction_loss", "test_kl_loss", "test_elbo", "test_elbo_se", "kl_per_dim", "active_units"},
 }
 STANDARD_FIGURES = {"reconstructions", "samples", "interpolations", "traversals"}
 
