@@ -48,8 +48,8 @@ def test_missing_store_and_dataset_without_sweeps_are_user_errors(store, tmp_pat
 
 
 def test_trials_are_best_first_with_the_values_mlflow_holds(store, sweep):
-    runs = {r.info.run_id: r for r in store.client.search_runs(
-        [sweep.run.info.experiment_id], f"tags.`mlflow.parentRunId` = '{store.main_id}'")}
+    runs = {r.info.run_id: r for r in record.children(store.client, sweep.run.info.experiment_id, store.main_id,
+                                                      role=record.TRIAL)}
     trials = sweep.trials
     assert set(trials.index) == set(runs)
     for run_id, trial in trials.iterrows():

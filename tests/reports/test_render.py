@@ -78,8 +78,7 @@ def test_sections_are_the_template_blocks_each_built_by_its_module():
 
 
 def test_every_table_cell_is_the_value_in_mlflow(store, sweep, page):
-    children = store.client.search_runs([sweep.run.info.experiment_id],
-                                        f"tags.`mlflow.parentRunId` = '{store.main_id}'")
+    children = record.children(store.client, sweep.run.info.experiment_id, store.main_id, role=record.TRIAL)
     runs = {r.info.run_id: r for r in children}
     assert [row["run_id"] for row in page.rows] == list(sweep.trials.index)  # best first
     assert {row["run_id"] for row in page.rows} == set(runs)

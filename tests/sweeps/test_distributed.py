@@ -126,8 +126,9 @@ def test_a_worker_killed_mid_trial_loses_only_its_trial_and_the_sweep_completes(
         def a_trial_runs():
             experiment = client.get_experiment_by_name("vae-mnist")
             if experiment is not None:
-                runs = client.search_runs([experiment.experiment_id],
-                                          "tags.`vaesweep.role` = 'trial' and attributes.status = 'RUNNING'")
+                parents = record.sweep_runs(client, experiment.experiment_id)
+                runs = [r for p in parents for r in record.children(client, experiment.experiment_id, p.info.run_id,
+                                                                     status=record.RUNNING, role=record.TRIAL)]
                 victim["run"] = runs[0] if runs else None
             assert launcher.poll() is None, (tmp_path / "sweep.log").read_text()[-3000:]
             return victim.get("run") is not None

@@ -17,10 +17,9 @@ from vaesweep.cli import main
 
 
 def sweep_runs(client, dataset="mnist"):
-    experiment = client.get_experiment_by_name(f"vae-{dataset}")
-    runs = client.search_runs([experiment.experiment_id], max_results=1000)
-    parents = [r for r in runs if r.data.tags.get(record.ROLE) == "sweep"]
-    children = [r for r in runs if r.data.tags.get(record.ROLE) == "trial"]
+    experiment = client.get_experiment_by_name(record.experiment_name(dataset)).experiment_id
+    parents = record.sweep_runs(client, experiment)
+    children = [c for p in parents for c in record.children(client, experiment, p.info.run_id, role=record.TRIAL)]
     return parents, children
 
 
@@ -123,8 +122,9 @@ def test_sigkill_during_second_trial_then_resume_finishes_the_planned_trials_onc
             experiment = client.get_experiment_by_name("vae-mnist")
             if experiment is None:
                 return False
-            runs = client.search_runs([experiment.experiment_id], "tags.trial_id = '1'")
-            return any(r.info.status == "RUNNING" for r in runs)
+            return any(record.trial_row(r).trial_id == "1" and r.info.status == "RUNNING"
+                       for p in record.sweep_runs(client, experiment.experiment_id)
+                       for r in record.children(client, experiment.experiment_id, p.info.run_id))
 
         wait_for(second_trial_running, 240, "the second trial to start")
         proc.send_signal(signal.SIGKILL)
