@@ -22,20 +22,21 @@ def build(sweep: d.Sweep) -> dict:
     headers = [_header(sweep, run_id, trial) for run_id, trial in top.iterrows()]
     histories = {run_id: {key: (sweep.history(run_id, key), sweep.history(run_id, f"val_{key}"))
                           for key, _ in CURVES} for run_id in run_ids}
-    kl_dims = {run_id: _kl_dims(sweep, run_id) for run_id in run_ids}
+    kl = {run_id: kl_dims(sweep, run_id) for run_id in run_ids}
     rows = [
         {"title": "Loss curves (train and validation)", "cells": [_curves(histories[r]) for r in run_ids]},
-        {"title": "KL per latent dimension (last epoch, validation)", "cells": [_kl_bars(kl_dims[r]) for r in run_ids]},
+        {"title": "KL per latent dimension (last epoch, validation)", "cells": [_kl_bars(kl[r]) for r in run_ids]},
     ]
+    # The images only some models log get a row when one of these trials has them.
+    optional = {**d.CONDITIONAL_IMAGES, **d.MANIFOLD_IMAGES}
     images = dict(d.IMAGES)
-    if any(path in sweep.artifact_paths(r) for r in run_ids for path in d.CONDITIONAL_IMAGES.values()):
-        images.update(d.CONDITIONAL_IMAGES)
+    images.update({t: p for t, p in optional.items() if any(p in sweep.artifact_paths(r) for r in run_ids)})
     for title, path in images.items():
         cells = []
         for run_id in run_ids:
             content = sweep.artifact_bytes(run_id, path)
-            if content is None and path in d.CONDITIONAL_IMAGES.values():
-                cells.append({"note": "none: only conditional families (cvae) log conditional samples"})
+            if content is None and path in optional.values():
+                cells.append({"note": _none(path, top.loc[run_id])})
             elif content is None:
                 cells.append({"note": f"no {path} artifact in this run"})
             else:
@@ -59,7 +60,17 @@ def _header(sweep, run_id, trial) -> dict:
     }
 
 
-def _kl_dims(sweep, run_id) -> list[tuple[int, float]]:
+def _none(path, trial) -> str:
+    """Why a trial has none of an image that only some models log."""
+    if path in d.CONDITIONAL_IMAGES.values():
+        return "none: only conditional families (cvae) log conditional samples"
+    latent_dim = trial.get("params.latent_dim")
+    if latent_dim != "2":
+        return f"none: the manifold is drawn for 2-D codes only; this trial has latent_dim {latent_dim}"
+    return f"no {path} artifact in this run (a grid code, or a run from before manifolds were logged)"
+
+
+def kl_dims(sweep, run_id) -> list[tuple[int, float]]:
     """The latest ``kl_dim_<i>`` values of a run, by dimension index."""
     found = []
     for key, value in sweep.runs[run_id].data.metrics.items():

@@ -36,6 +36,7 @@ IMAGES = {
     "Latent traversals (rows: dimensions by decreasing KL)": "images/traversals.png",
 }
 CONDITIONAL_IMAGES = {"Conditional samples (one row per label)": "images/conditional_samples.png"}
+MANIFOLD_IMAGES = {"Decoded 2-D latent space (z on a grid of prior quantiles)": "images/manifold.png"}
 CODES = record.CODES_FILE
 FINISHED, FAILED, KILLED, RUNNING = "FINISHED", "FAILED", "KILLED", "RUNNING"
 
@@ -269,8 +270,7 @@ def trial_frame(runs, objective_key: str, direction: str) -> pd.DataFrame:
         row.update({f"metrics.{k}": v for k, v in run.data.metrics.items()})
         rows.append(row)
     columns = ["run_id", "trial_id", "run_name", "status", "role", "config_digest", "failure_reason", "warning",
-               "metrics_skipped",
-               "best_tag", "objective", "start_time", "end_time"]
+               "metrics_skipped", "best_tag", "objective", "start_time", "end_time"]
     frame = pd.DataFrame(rows, columns=None if rows else columns)
     if not rows:
         return frame.set_index("run_id")

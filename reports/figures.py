@@ -5,6 +5,7 @@ import base64
 import io
 import math
 
+import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
@@ -19,6 +20,18 @@ def figure(width: float = 4.2, height: float = 2.8) -> Figure:
     fig = Figure(figsize=(width, height), dpi=DPI, layout="constrained")
     FigureCanvasAgg(fig)
     return fig
+
+
+def panel_grid(panels: int, width: float, height: float, max_cols: int = 3) -> tuple[Figure, list]:
+    """A figure of ``panels`` plots of ``width`` x ``height`` inches, at most ``max_cols`` to
+    a row; returns it and the panels' axes (the grid's spare cells are hidden)."""
+    cols = min(panels, max_cols)
+    rows = -(-panels // cols)
+    fig = figure(width * cols, height * rows)
+    axes = list(np.atleast_1d(fig.subplots(rows, cols)).ravel())
+    for ax in axes[panels:]:
+        ax.set_axis_off()
+    return fig, axes[:panels]
 
 
 def png_uri(content: bytes) -> str:

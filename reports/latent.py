@@ -1,16 +1,20 @@
 """The latent space of the best trial in 2-D, coloured by label or by each ground-truth factor.
 
 Reads the posterior means the trial logged (``latents/codes.npz``); never runs a model.
-Two-dimensional codes are drawn as they are, larger ones through t-SNE (after PCA when
-there are many dimensions), at most ``MAX_POINTS`` of them.
+Two-dimensional codes are drawn as they are (the decoded manifold of such a model is among
+the best trials' images), larger ones through t-SNE (after PCA when there are many
+dimensions). t-SNE's cost grows faster than linearly with the points, so above
+``TSNE_MAX_POINTS`` codes the view falls back to PCA, the quick alternative, and says so;
+``view_for(..., method="pca")`` asks for it outright. At most ``MAX_POINTS`` are drawn.
 """
 
 import numpy as np
 
 from reports import data as d
-from reports.figures import COLORS, figure, figure_uri
+from reports.figures import COLORS, figure_uri, panel_grid
 
-MAX_POINTS = 1000
+MAX_POINTS = 2000
+TSNE_MAX_POINTS = 1000  # a few seconds of t-SNE on a CPU
 PCA_ABOVE = 50
 MAX_FACTORS = 6
 
@@ -20,8 +24,15 @@ def build(sweep: d.Sweep) -> dict:
     return view_for(sweep, sweep.best.name)
 
 
-def view_for(sweep: d.Sweep, run_id: str) -> dict:
-    """The latent view of any trial of the sweep: an image and how it was made, or a warning."""
+def view_for(sweep: d.Sweep, run_id: str, method: str = "auto") -> dict:
+    """The latent view of any trial of the sweep: an image and how it was made, or a warning.
+
+    Args:
+        sweep: the sweep.
+        run_id: the trial's run.
+        method: ``"auto"`` (t-SNE up to ``TSNE_MAX_POINTS`` points, PCA above), ``"tsne"``
+            or ``"pca"``; codes of one or two dimensions are always drawn as they are.
+    """
     trial = sweep.trials.loc[run_id]
     header = {"trial_id": trial["trial_id"], "run_id": run_id, "model": trial.get("params.model", "?")}
     try:
@@ -38,7 +49,7 @@ def view_for(sweep: d.Sweep, run_id: str) -> dict:
                                      f"(shape {codes.shape}, finite: {bool(np.isfinite(codes).all())})"}
     colours, names = _colours(arrays, len(codes))
     keep = subsample(len(codes), MAX_POINTS)
-    xy, method = project(codes[keep])
+    xy, method = project(codes[keep], method=method)
     notes = []
     au = sweep.metric(run_id, "active_units")
     if au == 0:
@@ -57,8 +68,9 @@ def subsample(n: int, limit: int = MAX_POINTS, seed: int = 0) -> np.ndarray:
     return np.sort(np.random.default_rng(seed).choice(n, size=limit, replace=False))
 
 
-def project(codes: np.ndarray, seed: int = 0) -> tuple[np.ndarray, str]:
-    """2-D coordinates of ``codes`` ``(n, d)`` and a sentence saying how they were made."""
+def project(codes: np.ndarray, seed: int = 0, method: str = "auto") -> tuple[np.ndarray, str]:
+    """2-D coordinates of ``codes`` ``(n, d)`` and a sentence saying how they were made
+    (``method`` as in :func:`view_for`)."""
     n, dims = codes.shape
     if dims == 1:
         jitter = np.random.default_rng(seed).uniform(-0.5, 0.5, n)
@@ -67,6 +79,10 @@ def project(codes: np.ndarray, seed: int = 0) -> tuple[np.ndarray, str]:
         return codes.copy(), "the two latent dimensions as they are (posterior means)"
     from sklearn.decomposition import PCA
 
+    if method == "pca" or (method == "auto" and n > TSNE_MAX_POINTS):
+        why = f" (the quick alternative to t-SNE, used above {TSNE_MAX_POINTS} points)" if method == "auto" else ""
+        xy = PCA(n_components=2, random_state=seed).fit_transform(codes)
+        return xy, f"PCA of the {dims}-dimensional posterior means to 2 dimensions{why}"
     steps = []
     if dims > PCA_ABOVE:
         components = min(PCA_ABOVE, n)  # PCA cannot keep more components than points
@@ -98,14 +114,8 @@ def _colours(arrays: dict, n: int) -> tuple[list[np.ndarray], list[str]]:
 
 def _draw(xy, colours, names, method):
     panels = max(len(colours), 1)
-    cols = min(panels, 3)
-    rows = -(-panels // cols)
-    fig = figure(4.4 * cols if panels > 1 else 6.0, 3.6 * rows if panels > 1 else 4.8)
-    axes = np.atleast_1d(fig.subplots(rows, cols)).ravel()
+    fig, axes = panel_grid(panels, 4.4, 3.6) if panels > 1 else panel_grid(1, 6.0, 4.8)
     for i, ax in enumerate(axes):
-        if i >= panels:
-            ax.set_axis_off()
-            continue
         ax.set_xticks([])
         ax.set_yticks([])
         if not colours:

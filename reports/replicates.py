@@ -6,21 +6,15 @@ every seed's value beside it, so the spread that the choice had to beat is in vi
 
 import math
 
-import numpy as np
-from scipy import stats
-
 from reports import data as d
+from reports import stats
 from reports.figures import fmt
 
 
 def interval(values) -> tuple[float, float, float]:
     """Mean and 95% t interval of the mean over seeds (NaN bounds with one seed)."""
-    values = np.asarray(values, np.float64)
-    mean = float(values.mean())
-    if len(values) < 2:
-        return mean, math.nan, math.nan
-    half = stats.t.ppf(0.975, len(values) - 1) * float(values.std(ddof=1)) / math.sqrt(len(values))
-    return mean, mean - half, mean + half
+    mean, half = stats.mean_interval(values)
+    return (mean, math.nan, math.nan) if half is None else (mean, mean - half, mean + half)
 
 
 def build(sweep: d.Sweep) -> dict:

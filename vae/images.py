@@ -1,6 +1,6 @@
 """The pictures of the field, as uint8 image grids: reconstructions, samples,
-interpolations, latent traversals and class-conditional samples. Pure functions of a model
-and data; no I/O.
+interpolations, latent traversals, class-conditional samples and, for 2-D codes, the decoded
+manifold. Pure functions of a model and data; no I/O.
 
 Every function takes the labels or factors ``y`` beside the images; unconditional models
 ignore them, conditional ones (``model.conditional``) decode with ``model.conditions_of(y)``.
@@ -10,6 +10,9 @@ Codes may be vectors or grids (VQ-VAE): their shape comes from the model.
 import keras
 import numpy as np
 from keras import ops
+from scipy.stats import norm
+
+from vae.errors import ConfigError
 
 
 def to_grid(images: np.ndarray, rows: int, cols: int, pad: int = 2) -> np.ndarray:
@@ -112,16 +115,63 @@ def conditional_samples(model, y: np.ndarray | None = None, cols: int = 8, seed:
     return to_grid(_decode_images(model, z_all, c_all), len(rows), cols)
 
 
+def manifold_skipped(model, y: np.ndarray | None = None) -> str | None:
+    """Why ``model`` gets no manifold figure, or None when it gets one."""
+    if model.code_kind != "vector" or model.latent_dim != 2:
+        return (f"the manifold needs a 2-D latent vector; {model.family} has "
+                + (f"latent_dim {model.latent_dim}" if model.code_kind == "vector" else "a grid code"))
+    try:
+        _manifold_condition(model, y)
+    except ConfigError as exc:
+        return f"{model.family} decodes with a condition and none could be made ({exc})"
+    except TypeError:  # attribute rows start from an example's attributes: y is None
+        return f"{model.family} decodes with a condition and no labels or attributes were given to make one"
+    return None
+
+
+def _manifold_condition(model, y):
+    # A conditional model's manifold is the one of its first condition row (the first class).
+    return model.condition_rows(y)[:1] if model.conditional else None
+
+
+def manifold(model, n: int = 15, y: np.ndarray | None = None) -> np.ndarray:
+    """The decoded 2-D latent space: an ``n`` x ``n`` grid of images whose codes sit on the
+    prior's quantiles, ``norm.ppf(linspace(0.05, 0.95, n))`` on each axis (z1 left to right,
+    z2 bottom to top), so equal steps hold equal prior mass.
+
+    Raises:
+        ConfigError: the model's code is not a 2-vector, or it needs a condition that ``y``
+            cannot give (see :func:`manifold_skipped`).
+    """
+    reason = manifold_skipped(model, y)
+    if reason:
+        raise ConfigError(reason)
+    q = norm.ppf(np.linspace(0.05, 0.95, n)).astype(np.float32)
+    z1, z2 = np.meshgrid(q, q[::-1])  # image rows go down, z2 goes up
+    z = np.column_stack([z1.ravel(), z2.ravel()])
+    condition = _manifold_condition(model, y)
+    if condition is not None:
+        condition = np.repeat(condition, len(z), axis=0)
+    return to_grid(_decode_images(model, z, condition), n, n)
+
+
+def figure_names(model, y: np.ndarray | None = None) -> tuple[str, ...]:
+    """The figures :func:`all_images` makes for ``model``: the family's own (``model.figures``)
+    and the manifold when the code is a 2-vector."""
+    return (*model.figures, *(() if manifold_skipped(model, y) else ("manifold",)))
+
+
 def all_images(model, x_test: np.ndarray, y_test: np.ndarray | None = None,
                kl_per_dim: np.ndarray | None = None, seed: int = 0):
-    """The figures that apply to the model (``model.figures``), keyed by artifact name:
-    reconstructions, samples, interpolations, traversals and, for conditional models,
-    conditional_samples."""
+    """The figures that apply to the model (:func:`figure_names`), keyed by artifact name:
+    reconstructions, samples, interpolations, traversals, for conditional models
+    conditional_samples and for 2-D codes the manifold."""
     figures = {
         "reconstructions": lambda: reconstructions(model, x_test, y=y_test),
         "samples": lambda: samples(model, seed=seed, y=y_test),
         "interpolations": lambda: interpolations(model, x_test, y=y_test),
         "traversals": lambda: traversals(model, x_test, kl_per_dim, y=y_test),
         "conditional_samples": lambda: conditional_samples(model, y_test, seed=seed),
+        "manifold": lambda: manifold(model, y=y_test),
     }
-    return {name: figures[name]() for name in model.figures}
+    return {name: figures[name]() for name in figure_names(model, y_test)}

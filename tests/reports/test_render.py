@@ -7,10 +7,12 @@ from html.parser import HTMLParser
 import pytest
 from sweep_names import MAIN_NAME
 
-from reports import hyperparams, render
-from reports.data import CODES
+from reports import disentanglement, expected_results, hyperparams, render, stats
+from reports.data import CODES, MANIFOLD_IMAGES
 from reports.figures import MISSING, fmt, seconds
 from sweeps import record
+
+MANIFOLD = next(iter(MANIFOLD_IMAGES.values()))
 
 
 class Page(HTMLParser):
@@ -61,12 +63,18 @@ def page(html) -> Page:
 
 
 def test_sections_are_the_template_blocks_each_built_by_its_module():
-    names = render.section_names()
-    assert names == ["summary", "warnings", "table", "best_trials", "latent", "rate_distortion", "hyperparams"]
     import importlib
+    import pkgutil
 
-    for name in names:
-        assert callable(importlib.import_module(f"reports.{name}").build)
+    import reports
+
+    names = render.section_names()
+    # Every module of reports/ with a build() is a section and has a block: a new one is covered here.
+    built = {m.name for m in pkgutil.iter_modules(reports.__path__)
+             if callable(getattr(importlib.import_module(f"reports.{m.name}"), "build", None))}
+    assert sorted(names) == sorted(built) and len(names) == len(set(names))
+    assert names[:3] == ["summary", "warnings", "table"]
+    assert {"expected_results", "disentanglement"} <= set(names)
 
 
 def test_every_table_cell_is_the_value_in_mlflow(store, sweep, page):
@@ -146,10 +154,15 @@ def test_the_report_is_self_contained(sweep, html, page):
         if tag == "link":
             assert attrs.get("rel") == "icon" and attrs.get("href", "").startswith("data:")
     images = [attrs["src"] for tag, attrs in page.tags if tag == "img"]
-    # the best trials' curves, KL bars and 4 image artifacts, the latent view when the best trial
-    # logged its codes, the rate-distortion plot and one plot per varied hyperparameter
+    # the best trials' curves, KL bars, 4 image artifacts and the manifold of those with a 2-D code,
+    # the latent view when the best trial logged its codes, the disentanglement figures, the
+    # rate-distortion plot and one plot per varied hyperparameter
     latent = CODES in sweep.artifact_paths(sweep.best.name)
-    assert len(images) == len(sweep.top(3)) * 6 + latent + 1 + len(hyperparams.build(sweep)["plots"])
+    manifolds = sum(MANIFOLD in sweep.artifact_paths(r) for r in sweep.top(3).index)
+    block = disentanglement.build(sweep)
+    figures = len(block["heatmaps"]) + bool(block["tradeoff"]["image"])
+    assert len(images) == (len(sweep.top(3)) * 6 + manifolds + latent + figures + 1
+                           + len(hyperparams.build(sweep)["plots"]))
     for src in images:
         assert src.startswith("data:image/png;base64,")
         assert base64.b64decode(src.split(",", 1)[1])[:8] == b"\x89PNG\r\n\x1a\n"
@@ -176,7 +189,8 @@ def test_best_trials_show_three_or_fewer_finished_trials_with_their_artifacts(sw
     for row in block["rows"]:
         assert len(row["cells"]) == len(top)
         for cell, run_id in zip(row["cells"], top.index, strict=True):
-            assert "image" in cell, f"{row['title']} of {run_id}: {cell.get('note')}"
+            if row["title"] not in MANIFOLD_IMAGES:  # only 2-D codes have one: see the test below
+                assert "image" in cell, f"{row['title']} of {run_id}: {cell.get('note')}"
 
 
 def test_a_missing_artifact_is_a_note_in_its_cell_and_a_warning(sweep):
@@ -189,3 +203,39 @@ def test_a_missing_artifact_is_a_note_in_its_cell_and_a_warning(sweep):
         paths.add("images/samples.png")
     assert '<span class="muted">no images/samples.png artifact in this run</span>' in html
     assert f"trial {sweep.best['trial_id']} ({sweep.best['params.model']}): no images/samples.png" in html
+
+
+def test_new_sections_show_their_figures_or_say_why_they_do_not_apply(sweep, page):
+    text = " ".join(page.sections["disentanglement"].split())
+    # MNIST has one label, not factors: no heatmap, and the page says so.
+    assert "Does not apply: mnist has a single label, so there are no ground-truth factors" in text
+    # The store's β = 4 trial diverges: one β among the finished trials, so no trade-off.
+    runs = stats.seed_runs(sweep)
+    mlp = int(((runs["status"] == "FINISHED") & (runs["params.model"] == "mlp")).sum())
+    assert ("Does not apply: β was not swept (every finished trial has β = 1; β = 4 only in trials that did not "
+            f"finish; {mlp} mlp runs have no β), so there is no trade-off to draw") in text
+    results = " ".join(page.sections["expected_results"].split())
+    for model in sweep.finished()["params.model"].unique():
+        assert f"{model} mnist" in results
+    assert "one seed, no interval; trial" in results  # test_reconstruction_loss has no s.e.
+    assert "± 1.96·se (test_elbo_se logged); trial" in results
+    block = expected_results.build(sweep)
+    keys = [c["key"] for c in block["columns"]]
+    for row in block["rows"]:  # a value with how it was made, or the reason there is none
+        for key, cell in zip(keys, row["cells"], strict=True):
+            assert (cell["text"] and cell["how"]) or cell["reason"], (row["model"], key)
+
+
+def test_models_with_a_2d_code_show_their_manifold_and_the_others_say_why_not(sweep):
+    from reports import best_trials
+
+    top = sweep.top(3)
+    dims = list(top["params.latent_dim"])
+    row = next((r for r in best_trials.build(sweep)["rows"] if r["title"] in MANIFOLD_IMAGES), None)
+    if "2" not in dims:
+        assert row is None
+        return
+    for cell, dim in zip(row["cells"], dims, strict=True):
+        assert ("image" in cell) == (dim == "2")
+        if dim != "2":
+            assert cell["note"] == f"none: the manifold is drawn for 2-D codes only; this trial has latent_dim {dim}"

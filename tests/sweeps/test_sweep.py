@@ -41,7 +41,8 @@ def check_finished_trial(client, run, parent_id, objective="val_elbo"):
         assert {"test_elbo", "active_units", "gaussian_total_correlation"} <= set(run.data.metrics)
     else:
         assert "test_elbo" not in run.data.metrics and "elbo" not in run.data.metrics
-    images = {f"images/{n}.png" for n in family.figures}
+    manifold = ("manifold",) if family.code_kind == "vector" and latent_dim == 2 else ()  # a 2-D code's map
+    images = {f"images/{n}.png" for n in (*family.figures, *manifold)}
     assert {a.path for a in client.list_artifacts(run.info.run_id, "images")} == images
 
 

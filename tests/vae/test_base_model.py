@@ -107,3 +107,21 @@ def test_mnist_test_split_is_split_into_train_val_test_without_overlap(mnist_dat
     flat = {row.tobytes() for row in data.x_val[:200]}
     assert sum(row.tobytes() in flat for row in data.x_test[:200]) < 5  # (a few blank-ish digits may repeat)
     assert np.bincount(np.concatenate([data.y_train, data.y_val, data.y_test])).tolist() == [100] * 10
+
+
+def test_manifold_decodes_a_15_by_15_grid_of_prior_quantiles_for_a_2d_code():
+    model = build_model("mlp", (8, 8, 1), "bernoulli", latent_dim=2)
+    grid = images.manifold(model, n=15)
+    cell = 8 + 2
+    assert grid.shape == (15 * cell + 2, 15 * cell + 2) and grid.dtype == np.uint8
+    assert "manifold" in images.figure_names(model)
+    # The corners decode the 5% and 95% quantiles: different codes, different images.
+    assert np.abs(grid[2:10, 2:10].astype(int) - grid[-10:-2, -10:-2].astype(int)).sum() > 0
+
+
+def test_codes_that_are_not_2_vectors_get_no_manifold_and_say_why():
+    model = build_model("mlp", (8, 8, 1), "bernoulli", latent_dim=3)
+    assert "manifold" not in images.figure_names(model)
+    assert images.manifold_skipped(model) == "the manifold needs a 2-D latent vector; mlp has latent_dim 3"
+    with pytest.raises(ConfigError, match="latent_dim 3"):
+        images.manifold(model)
