@@ -29,6 +29,7 @@ def metric_settings(args):
     """The budget's metric settings with ``--iwae-samples`` and ``--eval-images`` applied."""
     import dataclasses
 
+    from sweeps.evaluation import SETTINGS
 
     changes = {"iwae_samples": args.iwae_samples, "eval_images": args.eval_images}
     return dataclasses.replace(SETTINGS[args.budget], **{k: v for k, v in changes.items() if v is not None})
