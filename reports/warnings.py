@@ -8,6 +8,7 @@ import pandas as pd
 
 from reports import data as d
 from reports.best_trials import TOP
+from reports.frame import trial_sort_key
 from vae.metrics import registry
 
 
@@ -119,4 +120,4 @@ def _missing_artifacts(sweep):
 def _trials(ids, finished: int) -> str:
     if len(ids) == finished and finished > 1:
         return f"all {finished} finished trials"
-    return ("trial " if len(ids) == 1 else "trials ") + ", ".join(sorted(ids, key=d.trial_sort_key))
+    return ("trial " if len(ids) == 1 else "trials ") + ", ".join(sorted(ids, key=trial_sort_key))
