@@ -34,6 +34,10 @@ def add_common(parser):
     parser.add_argument("--subset", type=int, help="use only N training images (and N/4 for val/test)")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     parser.add_argument("--tracking-uri", help="MLflow store (default $MLFLOW_TRACKING_URI or sqlite:///mlruns/mlflow.db)")
+    parser.add_argument("--image-every", type=positive_int, metavar="N",
+                        help="log reconstructions and samples as MLflow images every N epochs (default: about 5 per run)")
+    parser.add_argument("--no-system-metrics", dest="system_metrics", action="store_false",
+                        help="do not log MLflow's system metrics (CPU, memory, GPU) on each run")
 
 
 def build_parser():
