@@ -47,7 +47,7 @@ report: $(STAMP) ## Write reports/$(DATASET).html for the latest sweep of DATASE
 
 ui: $(STAMP) ## Open the MLflow UI on the project's store (127.0.0.1:$(PORT))
 	@mkdir -p mlruns
-	$(BIN)/mlflow ui --backend-store-uri sqlite:///$(CURDIR)/mlruns/mlflow.db --default-artifact-root $(CURDIR)/mlruns/artifacts --host 127.0.0.1 --port $(PORT)
+	$(BIN)/mlflow ui --backend-store-uri sqlite:///$(CURDIR)/mlruns/mlflow.db --default-artifact-root $(CURDIR)/mlruns/artifacts --host 127.0.0.1 --port $(PORT) --workers 1
 
 server: $(STAMP) ## Start an MLflow tracking server for several workers (HOST, PORT, BACKEND)
 	@mkdir -p mlruns
