@@ -81,7 +81,9 @@ def build_parser():
     server = sub.add_parser("server", help="start an MLflow tracking server for several workers")
     server.add_argument("--host", default="127.0.0.1")
     server.add_argument("--port", type=int, default=5000)
-    server.add_argument("--backend-store-uri", help="SQLAlchemy URI (default sqlite:///mlruns/mlflow.db)")
+    server.add_argument("--backend-store-uri",
+                        help="SQLAlchemy URI: sqlite:///mlruns/mlflow.db (default) or postgresql://user@host:port/db")
+    server.add_argument("--workers", type=int, help="server processes (default 1 for SQLite, 4 for a database server)")
     return parser
 
 
