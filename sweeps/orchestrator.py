@@ -59,7 +59,8 @@ class Sweep:
         for note in self.dataset.notes:
             say(note)
         self.client = tracking.connect(config.tracking_uri)
-        self.experiment_id = tracking.experiment_id(self.client, record.experiment_name(config.dataset))
+        self.experiment_id = tracking.experiment_id(self.client, record.experiment_name(config.dataset),
+                                                   record.experiment_tags())
         self.name = self.resolve_name()
         self.directory = paths.mlruns_dir() / TUNER_DIR
         self.versions = tracking.versions()

@@ -7,7 +7,8 @@ Sweeps, reports and tests go through it.
 
 The record:
 
-- one experiment ``vae-<dataset>``; a ``vaesweep train`` run has the role ``train``;
+- one experiment ``vae-<dataset>``, of kind ``custom_model_development`` (the UI shows its
+  training runs, not its GenAI pages); a ``vaesweep train`` run has the role ``train``;
 - one parent run per sweep (role ``sweep``, tag ``vaesweep.sweep`` = its name, the digest of
   what it was started with, and once finished ``best_run_id``/``best_trial_id``/``best_value``);
 - one child run per trial (role ``trial``, ``mlflow.parentRunId``, ``trial_id``, ``worker``,
@@ -45,6 +46,7 @@ CONFIG_DIGEST = "config_digest"
 BEST_RUN_ID, BEST_TRIAL_ID, BEST_VALUE = "best_run_id", "best_trial_id", "best_value"
 SKIPPED_PREFIX = "skipped."
 SKIPPED_FILE = "metrics_skipped.json"
+EXPERIMENT_KIND = "mlflow.experimentKind"  # an experiment tag: the UI opens its training view
 DATASET_CONTEXT = MLFLOW_DATASET_CONTEXT  # an input tag: what a dataset was to the run
 OBJECTIVE, OBJECTIVE_DIRECTION, OBJECTIVE_VALUE = "objective", "objective_direction", "objective_value"
 
@@ -60,6 +62,11 @@ MAX_RESULTS = 1000
 
 def experiment_name(dataset: str) -> str:
     return f"vae-{dataset}"
+
+
+def experiment_tags() -> dict:
+    """The tags of an experiment vaesweep creates: model training, not GenAI, for the UI."""
+    return {EXPERIMENT_KIND: "custom_model_development"}
 
 
 def search_all(client, experiment_ids, query: str = "", order_by=None) -> list:

@@ -83,8 +83,8 @@ def connect(tracking_uri: str | None = None) -> Client:
     return Client(tracking_uri=uri)
 
 
-def experiment_id(client: MlflowClient, name: str) -> str:
-    """The id of experiment ``name``, created on first use.
+def experiment_id(client: MlflowClient, name: str, tags: dict | None = None) -> str:
+    """The id of experiment ``name``, created on first use (with ``tags``).
 
     With the embedded SQLite store the artifacts go beside the database (``mlruns/artifacts``)
     whatever the working directory; a tracking server chooses its own artifact location.
@@ -97,7 +97,7 @@ def experiment_id(client: MlflowClient, name: str) -> str:
     if uri.startswith("sqlite:///"):
         location = (Path(uri.removeprefix("sqlite:///")).parent / "artifacts").resolve().as_uri()
     try:
-        return client.create_experiment(name, artifact_location=location)
+        return client.create_experiment(name, artifact_location=location, tags=tags)
     except MlflowException as exc:  # another process created it in the meantime
         experiment = client.get_experiment_by_name(name)
         if exc.error_code != "RESOURCE_ALREADY_EXISTS" or experiment is None:

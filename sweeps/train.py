@@ -55,7 +55,7 @@ def train(args, extra_params: dict) -> dict:
         say(note)
 
     client = tracking.connect(args.tracking_uri)
-    experiment = tracking.experiment_id(client, record.experiment_name(args.dataset))
+    experiment = tracking.experiment_id(client, record.experiment_name(args.dataset), record.experiment_tags())
     run = client.create_run(experiment, run_name=f"{args.model}-z{args.latent_dim}-b{model.beta:g}",
                             tags=record.train_tags())
     run_id = run.info.run_id
