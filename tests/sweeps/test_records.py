@@ -183,6 +183,9 @@ def test_the_mlflow_ui_serves_the_image_snapshots_of_two_runs(sweep):
             return False
 
     wait_for(up, 60, "the MLflow UI's /health")
+    # the UI opens the experiment on its training runs, not on its GenAI pages
+    experiment = sweep.client.get_experiment(sweep.parent.info.experiment_id)
+    assert experiment.tags[record.EXPERIMENT_KIND] == "custom_model_development"
     for trial in sweep.trials[:2]:  # the requests of the run-comparison view's image grid
         run_id = trial.info.run_id
         listing = json.loads(get(f"/ajax-api/2.0/mlflow/artifacts/list?run_id={run_id}&path=images"))
