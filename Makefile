@@ -48,10 +48,11 @@ report: $(STAMP) ## Write reports/$(DATASET).html for the latest sweep of DATASE
 
 ui: $(STAMP) ## Open the MLflow UI on the project's store (127.0.0.1:$(PORT))
 	@mkdir -p mlruns
-	$(BIN)/mlflow ui --backend-store-uri sqlite:///$(CURDIR)/mlruns/mlflow.db --default-artifact-root $(CURDIR)/mlruns/artifacts --host 127.0.0.1 --port $(PORT)
+	$(BIN)/mlflow ui --backend-store-uri sqlite:///$(CURDIR)/mlruns/mlflow.db --default-artifact-root $(CURDIR)/mlruns/artifacts --host 127.0.0.1 --port $(PORT) --workers 1
 
-server: $(STAMP) ## Start an MLflow tracking server for several workers (HOST, PORT, BACKEND)
+server: $(STAMP) ## Start an MLflow tracking server for several workers (HOST, PORT, BACKEND=postgresql://...)
 	@mkdir -p mlruns
+	$(if $(filter postgres%,$(BACKEND)),$(BIN)/python -c 'import psycopg2' 2>/dev/null || $(BIN)/pip install --quiet -e '.[postgres]')
 	$(BIN)/vaesweep server --host $(HOST) --port $(PORT) $(if $(BACKEND),--backend-store-uri $(BACKEND),)
 
 bench: $(STAMP) ## Print the benchmarks' figures (throughput, sweep overhead)

@@ -29,6 +29,8 @@ class SweepConfig:
     worker_id: str | None = None
     replicates: int | None = None
     replicate_top: int | None = None
+    image_every: int | None = None
+    system_metrics: bool = True
 
     def __post_init__(self):
         if self.subset is not None and self.subset < 1:
@@ -51,7 +53,8 @@ class SweepConfig:
         for option, value in (("--name", self.name), ("--tuner", self.tuner), ("--max-trials", self.max_trials),
                               ("--tracking-uri", self.tracking_uri), ("--data-dir", self.data_dir),
                               ("--subset", self.subset), ("--config", self.space_file),
-                              ("--replicates", self.replicates), ("--replicate-top", self.replicate_top)):
+                              ("--replicates", self.replicates), ("--replicate-top", self.replicate_top),
+                              ("--image-every", self.image_every)):
             if value is not None:
                 argv += [option, str(value)]
-        return argv + (["--resume"] if self.resume else [])
+        return argv + (["--resume"] if self.resume else []) + ([] if self.system_metrics else ["--no-system-metrics"])

@@ -17,7 +17,7 @@ import warnings
 
 import keras
 
-from sweeps import ranking, record, replicates, tracking
+from sweeps import inputs, ranking, record, replicates, tracking
 from sweeps.config import SweepConfig
 from sweeps.console import format_seconds, say
 from sweeps.evaluation import SETTINGS
@@ -25,6 +25,7 @@ from sweeps.hypermodel import VAEHyperModel
 from sweeps.process import MemoryWatch, RestartForMemory, restart
 from sweeps.progress import SweepProgress
 from sweeps.space import load_space
+from sweeps.training import default_image_every
 from sweeps.tuner import TrialSetup, make_tuner
 from vae import config as paths
 from vae.data import load_dataset
@@ -61,7 +62,8 @@ class Sweep:
         for note in self.dataset.notes:  # after every check, so that a mistake stays one line
             say(note)
         self.client = tracking.connect(config.tracking_uri)
-        self.experiment_id = tracking.experiment_id(self.client, record.experiment_name(config.dataset))
+        self.experiment_id = tracking.experiment_id(self.client, record.experiment_name(config.dataset),
+                                                   record.experiment_tags())
         self.name = self.resolve_name()
         self.directory = paths.mlruns_dir() / TUNER_DIR
         self.versions = tracking.versions()
@@ -141,7 +143,10 @@ class Sweep:
         return TrialSetup(client=self.client, experiment_id=self.experiment_id, parent_id=self.parent_id,
                           sweep=self.name, worker=self.worker, dataset=self.dataset, seed=self.seed, space=self.space,
                           metric_settings=self.metric_settings,
-                          params={**fixed, **{f"version_{k}": v for k, v in self.versions.items()}})
+                          params={**fixed, **{f"version_{k}": v for k, v in self.versions.items()}},
+                          inputs=inputs.dataset_inputs(self.dataset, self.metric_settings.eval_images, self.subset),
+                          image_every=self.config.image_every or default_image_every(self.budget.epochs),
+                          system_metrics=self.config.system_metrics)
 
     def progress(self) -> SweepProgress:
         return SweepProgress(self.client, self.experiment_id, self.parent_id, self.max_trials, self.space.objective,
@@ -199,11 +204,25 @@ class Sweep:
         best = next(r for r in ranked if r.info.run_id == by_mean.run_id) if by_mean else ranked[0]
         record.record_best(self.client, self.parent_id, best, key)
         tracking.log_metrics(self.client, self.parent_id, {key: best.data.metrics[key]})
+        self.register(best, key)
         print(f"sweep '{self.name}': {len(finished)} finished, {len(failed)} failed in {format_seconds(wall_time)}\n"
               f"parent run {self.parent_id} in {self.client.tracking_uri}\n"
               f"compare the trials with: make ui   (or: mlflow ui --backend-store-uri {self.client.tracking_uri})\n"
               f"write the report with:   make report DATASET={self.space.dataset}")
         return record.FINISHED
+
+
+    def register(self, best, key: str) -> None:
+        """Register the best trial's model; the alias ``best`` moves to it when it beats the
+        current one on the same objective (``record.register_best``)."""
+        done = record.register_best(self.client, self.space.dataset, best, key, self.space.direction, self.name)
+        if done is None:
+            return
+        name = record.registered_model_name(self.space.dataset)
+        before = "" if done.previous is None else f" ({key} {done.previous:.3f} before)"
+        say(f"registered the best trial's model as {name} version {done.version}; "
+            + (f"alias '{record.BEST_ALIAS}' moved to it{before}" if done.promoted
+               else f"alias '{record.BEST_ALIAS}' stays on a better model{before}"))
 
 
 def print_table(runs, key):

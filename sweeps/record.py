@@ -7,19 +7,29 @@ Sweeps, reports and tests go through it.
 
 The record:
 
-- one experiment ``vae-<dataset>``; a ``vaesweep train`` run has the role ``train``;
+- one experiment ``vae-<dataset>``, of kind ``custom_model_development`` (the UI shows its
+  training runs, not its GenAI pages); a ``vaesweep train`` run has the role ``train``;
 - one parent run per sweep (role ``sweep``, tag ``vaesweep.sweep`` = its name, the digest of
   what it was started with, and once finished ``best_run_id``/``best_trial_id``/``best_value``);
 - one child run per trial (role ``trial``, ``mlflow.parentRunId``, ``trial_id``, ``worker``,
   ``trial_status`` and a ``failure_reason`` when it did not finish; ``best`` = ``true`` on the
   sweep's best trial); replicates of a configuration are children too (role ``replicate``);
 - the metrics a run left out: ``metrics_skipped.json`` (a dict metric -> reason, ``log_dict``)
-  and one tag ``skipped.<metric>`` per metric, so the UI can filter on them.
+  and one tag ``skipped.<metric>`` per metric, so the UI can filter on them;
+- each trained run's inputs: its training set (context ``training``) and evaluation set
+  (context ``evaluation``) as MLflow dataset inputs, and its output: the model, logged with
+  MLflow's Keras flavor under the name ``model``;
+- the Model Registry: one registered model ``vae-<dataset>``; each finished sweep registers
+  its best trial's model as a new version (tags ``vaesweep.sweep``, ``objective``,
+  ``objective_direction``, ``objective_value``) and moves the alias ``best`` to it when its
+  objective value is strictly better than that of the run behind the current ``best``.
 """
 
 from dataclasses import dataclass
 
 from mlflow.entities import RunTag
+from mlflow.exceptions import MlflowException
+from mlflow.utils.mlflow_tags import MLFLOW_DATASET_CONTEXT
 
 # Tag names ------------------------------------------------------------------------------
 ROLE = "vaesweep.role"
@@ -40,16 +50,27 @@ SKIPPED_FILE = "metrics_skipped.json"
 # Artifacts the report reads: the evaluation codes and the per-image figures.
 CODES_FILE = "latents/codes.npz"
 PER_IMAGE_FILE = "eval/per_image.npz"
+EXPERIMENT_KIND = "mlflow.experimentKind"  # an experiment tag: the UI opens its training view
+DATASET_CONTEXT = MLFLOW_DATASET_CONTEXT  # an input tag: what a dataset was to the run
+OBJECTIVE, OBJECTIVE_DIRECTION, OBJECTIVE_VALUE = "objective", "objective_direction", "objective_value"
 
 # Values ---------------------------------------------------------------------------------
 TRAIN, SWEEP_ROLE, TRIAL, REPLICATE = "train", "sweep", "trial", "replicate"
 FINISHED, FAILED, KILLED, RUNNING = "FINISHED", "FAILED", "KILLED", "RUNNING"
 INTERRUPTED = "interrupted"
+TRAINING_CONTEXT, EVALUATION_CONTEXT = "training", "evaluation"
+MODEL_NAME = "model"  # the logged model's name in a run
+BEST_ALIAS = "best"
 MAX_RESULTS = 1000
 
 
 def experiment_name(dataset: str) -> str:
     return f"vae-{dataset}"
+
+
+def experiment_tags() -> dict:
+    """The tags of an experiment vaesweep creates: model training, not GenAI, for the UI."""
+    return {EXPERIMENT_KIND: "custom_model_development"}
 
 
 def search_all(client, experiment_ids, query: str = "", order_by=None) -> list:
@@ -204,3 +225,60 @@ def role(run) -> str | None:
 
 def train_tags() -> dict:
     return {ROLE: TRAIN}
+
+
+# The Model Registry ---------------------------------------------------------------------
+def registered_model_name(dataset: str) -> str:
+    return f"vae-{dataset}"
+
+
+def logged_model_id(client, run_id: str) -> str | None:
+    """The id of the model a run logged (its last model output), or None."""
+    outputs = client.get_run(run_id).outputs
+    return outputs.model_outputs[-1].model_id if outputs and outputs.model_outputs else None
+
+
+def best_version(client, name: str):
+    """The version of registered model ``name`` that the alias ``best`` points at, or None."""
+    try:
+        return client.get_model_version_by_alias(name, BEST_ALIAS)
+    except MlflowException:  # no such model, or no alias yet
+        return None
+
+
+@dataclass(frozen=True)
+class Registration:
+    """What ``register_best`` did: the new version, whether ``best`` moved to it, and the
+    objective value of the version ``best`` pointed at before (None: none, or not comparable)."""
+
+    version: str
+    promoted: bool
+    previous: float | None
+
+
+def register_best(client, dataset: str, run, key: str, direction: str, sweep: str) -> Registration | None:
+    """Register ``run``'s model as a new version of ``vae-<dataset>``; move ``best`` to it when
+    its ``key`` is strictly better (``direction``) than the run's behind the current ``best``.
+
+    A current ``best`` whose run has no ``key`` (another objective) cannot be compared and is
+    replaced. Returns None when the run logged no model.
+    """
+    model_id = logged_model_id(client, run.info.run_id)
+    if model_id is None:
+        return None
+    name = registered_model_name(dataset)
+    try:
+        client.create_registered_model(name, description=f"VAEs trained on {dataset} by vaesweep sweeps")
+    except MlflowException as exc:
+        if exc.error_code != "RESOURCE_ALREADY_EXISTS":
+            raise
+    value = run.data.metrics[key]
+    current = best_version(client, name)
+    previous = client.get_run(current.run_id).data.metrics.get(key) if current is not None else None
+    version = client.create_model_version(
+        name, f"models:/{model_id}", run_id=run.info.run_id, model_id=model_id,
+        tags={SWEEP: sweep, OBJECTIVE: key, OBJECTIVE_DIRECTION: direction, OBJECTIVE_VALUE: value})
+    promoted = previous is None or (value < previous if direction == "min" else value > previous)
+    if promoted:
+        client.set_registered_model_alias(name, BEST_ALIAS, version.version)
+    return Registration(version.version, promoted, previous)

@@ -17,6 +17,8 @@ from sweeps.console import say
 from vae import config
 from vae.errors import ConfigError
 
+DATABASE_WORKERS = 4  # MLflow's default
+
 
 def default_backend_uri() -> str:
     return f"sqlite:///{config.mlruns_dir() / 'mlflow.db'}"
@@ -42,6 +44,19 @@ def check_port_free(host: str, port: int) -> None:
             raise ConfigError(f"cannot bind the server to {host}:{port}: {exc.strerror}") from None
 
 
+def database_uri(uri: str) -> str:
+    """``uri`` with the PostgreSQL driver that is installed named: SQLAlchemy 2.1 reads a plain
+    ``postgresql://`` as psycopg 3, while the ``postgres`` extra installs psycopg2."""
+    scheme, rest = uri.split("://", 1)
+    if scheme not in ("postgresql", "postgres"):
+        return uri
+    try:
+        import psycopg2  # noqa: F401
+    except ImportError:
+        raise ConfigError("a postgresql:// store needs psycopg2: pip install -e '.[postgres]'") from None
+    return f"postgresql+psycopg2://{rest}"
+
+
 def migrate(uri: str) -> None:
     """Create the store's tables, or bring an older schema up to this MLflow's."""
     try:
@@ -65,17 +80,20 @@ def server_command(args) -> int:
     if "://" not in uri or uri.split("://")[0] in ("file", "http", "https"):
         raise ConfigError(f"--backend-store-uri must be a database URI (sqlite:///path/mlflow.db, "
                           f"postgresql://user@host/db, ...), got '{uri}'")
+    if args.workers is not None and args.workers < 1:
+        raise ConfigError(f"--workers must be 1 or more, got {args.workers}")
     if not 0 < args.port < 65536:
         raise ConfigError(f"--port must be between 1 and 65535, got {args.port}")
     check_port_free(args.host, args.port)
+    uri = database_uri(uri)
     migrate(uri)
     artifacts = config.mlruns_dir() / "artifacts"
     artifacts.mkdir(parents=True, exist_ok=True)
     command = [sys.executable, "-m", "mlflow", "server", "--backend-store-uri", uri,
                "--artifacts-destination", str(artifacts), "--serve-artifacts",
                "--host", args.host, "--port", str(args.port)]
-    if uri.startswith("sqlite"):
-        command += ["--workers", "1"]  # a SQLite file takes one writer at a time anyway
+    # A SQLite file takes one writer at a time anyway; a database server takes several.
+    command += ["--workers", str(args.workers or (1 if uri.startswith("sqlite") else DATABASE_WORKERS))]
     url_host = f"[{args.host}]" if ":" in args.host else args.host
     say(f"MLflow tracking server on http://{url_host}:{args.port}  (store {uri}, artifacts {artifacts})\n"
         f"point every sweep process at it: MLFLOW_TRACKING_URI=http://{url_host}:{args.port} "

@@ -3,6 +3,7 @@ active run, so nested trial runs and resumed sweeps never log into the wrong run
 
 What the record means (tag names, roles, statuses, queries) lives in ``sweeps.record``."""
 
+import contextlib
 import functools
 import io
 import logging
@@ -25,6 +26,7 @@ MAX_BATCH = 900  # MLflow accepts up to 1000 metrics per log_batch call
 # Several processes writing one SQLite store: MLflow already waits 20 s for the lock (its
 # sessions set ``PRAGMA busy_timeout``); past that, a write is retried this many more times.
 LOCK_RETRIES = 5
+SYSTEM_METRICS_S = 1.0  # trials last seconds to minutes: sample often
 
 
 def is_locked(exc: Exception) -> bool:
@@ -81,8 +83,8 @@ def connect(tracking_uri: str | None = None) -> Client:
     return Client(tracking_uri=uri)
 
 
-def experiment_id(client: MlflowClient, name: str) -> str:
-    """The id of experiment ``name``, created on first use.
+def experiment_id(client: MlflowClient, name: str, tags: dict | None = None) -> str:
+    """The id of experiment ``name``, created on first use (with ``tags``).
 
     With the embedded SQLite store the artifacts go beside the database (``mlruns/artifacts``)
     whatever the working directory; a tracking server chooses its own artifact location.
@@ -95,7 +97,7 @@ def experiment_id(client: MlflowClient, name: str) -> str:
     if uri.startswith("sqlite:///"):
         location = (Path(uri.removeprefix("sqlite:///")).parent / "artifacts").resolve().as_uri()
     try:
-        return client.create_experiment(name, artifact_location=location)
+        return client.create_experiment(name, artifact_location=location, tags=tags)
     except MlflowException as exc:  # another process created it in the meantime
         experiment = client.get_experiment_by_name(name)
         if exc.error_code != "RESOURCE_ALREADY_EXISTS" or experiment is None:
@@ -149,12 +151,59 @@ def log_text(client: MlflowClient, run_id: str, text: str, path: str) -> None:
     client.log_text(run_id, text, path)
 
 
-def log_model(client: MlflowClient, run_id: str, model) -> None:
-    """Save the trained Keras model as ``model/model.keras``."""
-    with tempfile.TemporaryDirectory() as tmp:
-        file = Path(tmp) / "model.keras"
-        model.save(file)
-        client.log_artifact(run_id, str(file), artifact_path="model")
+def log_keras_model(client: MlflowClient, run_id: str, model, inputs) -> str:
+    """Log the trained model with MLflow's Keras flavor as the run's model output.
+
+    The logged model is created in the run's experiment first (MLflow would otherwise file it
+    under the default experiment when no run is active), then ``Model.log`` saves it as
+    ``mlflow.keras.log_model`` does, linked to ``run_id``. The signature is inferred from
+    ``inputs`` (a batch as the model takes it) and the model's outputs on it; a model that takes
+    several arrays (``(images, conditions)``) gets none, as a Keras-flavor signature describes
+    one tensor. No input example: MLflow 3's Keras flavor writes it before creating the model
+    folder and fails. Loading needs ``vae.models`` imported (the classes are registered with
+    Keras on import), which the model's metadata says.
+
+    Returns:
+        the model's URI, ``models:/<model_id>``.
+    """
+    import keras
+    import mlflow.keras
+    import tensorflow as tf
+    from mlflow.models import Model, infer_signature
+
+    from sweeps import record
+
+    run = client.get_run(run_id)
+    logged = client.create_logged_model(run.info.experiment_id, name=record.MODEL_NAME, source_run_id=run_id,
+                                        params=dict(run.data.params))
+    signature = None
+    if isinstance(inputs, np.ndarray):
+        outputs = keras.tree.map_structure(keras.ops.convert_to_numpy, model(inputs, training=False))
+        signature = infer_signature(inputs, outputs)
+    requirements = [f"keras=={keras.__version__}", f"tensorflow=={tf.__version__}", f"numpy=={np.__version__}"]
+    info = Model.log(artifact_path=None, name=record.MODEL_NAME, flavor=mlflow.keras, model=model, run_id=run_id,
+                     model_id=logged.model_id, signature=signature, pip_requirements=requirements,
+                     metadata={"import_before_loading": "vae.models"})
+    return info.model_uri
+
+
+@contextlib.contextmanager
+def system_metrics(client: MlflowClient, run_id: str, enabled: bool = True, interval_s: float = SYSTEM_METRICS_S):
+    """Log MLflow's system metrics (``system/cpu_utilization_percentage``, memory, GPU when
+    present, ...) to ``run_id`` while the block runs: the first sample at once, then one every
+    ``interval_s`` seconds (``MLFLOW_SYSTEM_METRICS_SAMPLING_INTERVAL`` overrides it)."""
+    if not enabled:
+        yield
+        return
+    from mlflow.system_metrics.system_metrics_monitor import SystemMetricsMonitor
+
+    logging.getLogger("mlflow.system_metrics").setLevel(logging.WARNING)  # two lines per run otherwise
+    monitor = SystemMetricsMonitor(run_id, sampling_interval=interval_s, tracking_uri=client.tracking_uri)
+    monitor.start()
+    try:
+        yield
+    finally:
+        monitor.finish()
 
 
 def run_url_hint(client: MlflowClient, run_id: str) -> str:

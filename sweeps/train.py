@@ -40,10 +40,12 @@ def train(args, extra_params: dict) -> dict:
     check_training_args(args)
     import keras
 
-    from sweeps import record, tracking
+    from sweeps import inputs, record, tracking
     from sweeps.training import (
+        ImageSnapshots,
         TrialGuard,
         compile_model,
+        default_image_every,
         final_logs,
         finish_run,
         fit_model,
@@ -51,6 +53,8 @@ def train(args, extra_params: dict) -> dict:
     )
     from vae.data import load_dataset
     from vae.models import build_model, dataset_context
+
+    settings = metric_settings(args)
 
     keras.utils.set_random_seed(args.seed)
     dataset = load_dataset(args.dataset, data_dir=args.data_dir, subset=args.subset, seed=args.seed)
@@ -62,7 +66,7 @@ def train(args, extra_params: dict) -> dict:
         say(note)
 
     client = tracking.connect(args.tracking_uri)
-    experiment = tracking.experiment_id(client, record.experiment_name(args.dataset))
+    experiment = tracking.experiment_id(client, record.experiment_name(args.dataset), record.experiment_tags())
     run = client.create_run(experiment, run_name=f"{args.model}-z{args.latent_dim}-b{model.beta:g}",
                             tags=record.train_tags())
     run_id = run.info.run_id
@@ -74,17 +78,21 @@ def train(args, extra_params: dict) -> dict:
     }
     tracking.log_params(client, run_id, {**params, **{f"version_{k}": v for k, v in tracking.versions().items()}})
     tracking.log_text(client, run_id, "\n".join(dataset.notes), "data_notes.txt")
+    inputs.log_inputs(client, run_id, inputs.dataset_inputs(dataset, settings.eval_images, args.subset))
     say(f"training {args.model} on {args.dataset}: {len(dataset.x_train)} images, {args.epochs} epochs")
     start, status = time.monotonic(), record.FAILED
     try:
         guard = TrialGuard(collapse_kl=None)
-        history = fit_model(model, dataset, epochs=args.epochs, batch_size=args.batch_size,
-                            callbacks=tracked_callbacks(client, run_id, args.epochs, guard, progress_prefix=""))
-        if guard.failure:
-            record.set_failure_reason(client, run_id, guard.failure)
-            raise SweepError(f"training failed: {guard.failure}; try a smaller --learning-rate or --beta "
-                             f"({tracking.run_url_hint(client, run_id)})")
-        result = finish_run(model, dataset, client, run_id, metric_settings(args), seed=args.seed)
+        snapshots = ImageSnapshots(client, run_id, dataset, args.image_every or default_image_every(args.epochs), args.seed)
+        with tracking.system_metrics(client, run_id, args.system_metrics):
+            history = fit_model(model, dataset, epochs=args.epochs, batch_size=args.batch_size,
+                                callbacks=tracked_callbacks(client, run_id, args.epochs, guard, progress_prefix="",
+                                                            snapshots=snapshots))
+            if guard.failure:
+                record.set_failure_reason(client, run_id, guard.failure)
+                raise SweepError(f"training failed: {guard.failure}; try a smaller --learning-rate or --beta "
+                                 f"({tracking.run_url_hint(client, run_id)})")
+            result = finish_run(model, dataset, client, run_id, settings, seed=args.seed)
         if model.has_elbo and result.get("active_units") == 0:
             warning = "posterior collapse: no active latent unit; lower --beta or train longer"
             record.set_warning(client, run_id, warning)

@@ -48,6 +48,37 @@ class EpochLogger(SharedCallback):
         tracking.log_metrics(self.client, self.run_id, epoch_metrics(logs or {}), step=epoch)
 
 
+SNAPSHOTS = 5  # image steps a run gets by default
+
+
+def default_image_every(epochs: int) -> int:
+    """Epochs between two image snapshots: about ``SNAPSHOTS`` per run (6 epochs: every epoch)."""
+    return max(1, epochs // SNAPSHOTS)
+
+
+class ImageSnapshots(SharedCallback):
+    """Every ``every`` epochs (and after the last), logs the reconstructions of fixed inputs (the
+    first test images) and the decodes of fixed prior draws (``seed``) as MLflow images
+    (``key`` = ``reconstructions`` / ``samples``, ``step`` = epoch), which the UI compares
+    across runs and over training. A VQ-VAE's prior is fitted after training: its samples
+    during training come from the uniform prior."""
+
+    FIXED_IMAGES = 10
+
+    def __init__(self, client, run_id, dataset, every: int = 1, seed: int = 0):
+        super().__init__()
+        self.client, self.run_id, self.every, self.seed = client, run_id, every, seed
+        self.x, self.y = dataset.x_test[: self.FIXED_IMAGES], dataset.y_test
+
+    def on_epoch_end(self, epoch, logs=None):
+        if (epoch + 1) % self.every and epoch + 1 != self.params.get("epochs"):
+            return
+        figures = {"reconstructions": images.reconstructions(self.model, self.x, y=self.y),
+                   "samples": images.samples(self.model, seed=self.seed, y=self.y)}
+        for key, image in figures.items():
+            self.client.log_image(self.run_id, image, key=key, step=epoch)
+
+
 class TrialGuard(SharedCallback):
     """Stops training whose loss is no longer finite or whose posterior collapsed.
 
@@ -118,10 +149,12 @@ def compile_model(model, learning_rate: float) -> None:
 
 
 def tracked_callbacks(client, run_id, epochs: int | None = None, guard: "TrialGuard | None" = None,
-                      progress_prefix: str | None = None) -> list:
-    """The callbacks of a tracked fit: the MLflow epoch logger, the guard and, when
-    ``progress_prefix`` is given, one progress line per epoch."""
+                      progress_prefix: str | None = None, snapshots: ImageSnapshots | None = None) -> list:
+    """The callbacks of a tracked fit: the MLflow epoch logger, the image snapshots and the
+    guard when given and, when ``progress_prefix`` is given, one progress line per epoch."""
     callbacks = [EpochLogger(client, run_id)]
+    if snapshots is not None:
+        callbacks.append(snapshots)
     if guard is not None:
         callbacks.append(guard)
     if progress_prefix is not None:
@@ -150,9 +183,13 @@ def final_logs(history) -> dict:
 
 def finish_run(model, dataset, client, run_id, settings, seed: int = 0) -> dict:
     """Everything a trained model's run logs after training: a learned prior (VQ-VAE), the
-    family's test-set terms, the images, the model artifact, then the trial metrics the
-    family and dataset support (``sweeps.evaluation``), what was left out and why, and the
-    test codes for the report.
+    model (MLflow's Keras flavor), the family's test-set terms, the images, then the trial
+    metrics the family and dataset support (``sweeps.evaluation``), what was left out and
+    why, and the test codes for the report.
+
+    The model is logged before the test-set pass, so that a reloaded model draws the same
+    posterior samples as the logged ``test_reconstruction_loss`` did (its seed generator's
+    state is saved with it).
 
     Returns:
         the logged test metrics (``test_reconstruction_loss``, ``test_elbo``, ``test_nll``, ...).
@@ -162,6 +199,7 @@ def finish_run(model, dataset, client, run_id, settings, seed: int = 0) -> dict:
     model.fit_prior(dataset.x_train, dataset.y_train)
     n = min(settings.eval_images, len(dataset.x_test))
     x_eval, y_eval = dataset.x_test[:n], None if dataset.y_test is None else dataset.y_test[:n]
+    tracking.log_keras_model(client, run_id, model, model.training_inputs(x_eval[:2], None if y_eval is None else y_eval[:2]))
     # Trials are comparable only on the same images: say which ones (the digest) and how many.
     tracking.log_params(client, run_id, {"eval_digest": eval_digest(x_eval, y_eval)})
     result = evaluate.evaluate(model, x_eval, y_eval)
@@ -171,7 +209,6 @@ def finish_run(model, dataset, client, run_id, settings, seed: int = 0) -> dict:
     tracking.log_metrics(client, run_id, {**result, "eval_images": n}, step=0)
     for name, image in images.all_images(model, dataset.x_test, dataset.y_test, kl_per_dim, seed=seed).items():
         tracking.log_image(client, run_id, image, f"images/{name}.png")
-    tracking.log_model(client, run_id, model)
     values, params, skipped, arrays = trial_metrics(model, dataset, settings, seed=seed)
     tracking.log_metrics(client, run_id, values, step=0)
     tracking.log_params(client, run_id, params)

@@ -10,10 +10,10 @@ import sys
 import time
 from dataclasses import dataclass, field
 
-from sweeps import kt_adapter, record, tracking
+from sweeps import inputs, kt_adapter, record, tracking
 from sweeps.console import say
 from sweeps.process import RestartForMemory
-from sweeps.training import TrialGuard, finish_run, tracked_callbacks
+from sweeps.training import ImageSnapshots, TrialGuard, finish_run, tracked_callbacks
 
 kt = kt_adapter.kt
 
@@ -32,6 +32,9 @@ class TrialSetup:
     space: object  # sweeps.space.SearchSpace: objective and failure rules
     metric_settings: object
     params: dict = field(default_factory=dict)  # logged on every trial run beside its hyperparameters
+    inputs: list = field(default_factory=list)  # the MLflow dataset inputs (sweeps.inputs)
+    image_every: int = 1  # epochs between two image snapshots
+    system_metrics: bool = True
 
 
 def trial_params(values: dict) -> dict:
@@ -70,14 +73,18 @@ class TrackedTuner:
         run_id = record.create_trial(s.client, s.experiment_id, s.parent_id, s.sweep, trial.trial_id,
                                      values.get("model"), s.worker)
         tracking.log_params(s.client, run_id, {**s.params, **trial_params(values)})
+        inputs.log_inputs(s.client, run_id, s.inputs)
         guard = TrialGuard(s.space.collapse_kl, s.space.collapse_after, s.space.objective)
+        snapshots = ImageSnapshots(s.client, run_id, s.dataset, s.image_every, s.seed)
+        callbacks = tracked_callbacks(s.client, run_id, guard=guard, snapshots=snapshots)
         status, reason = record.FAILED, None
         try:
-            result = super().run_trial(trial, *args, callbacks=tracked_callbacks(s.client, run_id, guard=guard), **kwargs)
-            if guard.failure:
-                reason = guard.failure
-                raise kt.errors.FailedTrialError(reason)
-            figures = finish_run(guard.model, s.dataset, s.client, run_id, s.metric_settings, seed=s.seed)
+            with tracking.system_metrics(s.client, run_id, s.system_metrics):
+                result = super().run_trial(trial, *args, callbacks=callbacks, **kwargs)
+                if guard.failure:
+                    reason = guard.failure
+                    raise kt.errors.FailedTrialError(reason)
+                figures = finish_run(guard.model, s.dataset, s.client, run_id, s.metric_settings, seed=s.seed)
             objective = s.space.objective
             if s.space.objective_is_trial_metric:  # computed once trained: Keras Tuner takes it as returned
                 if objective not in figures:

@@ -34,6 +34,10 @@ def add_common(parser):
     parser.add_argument("--subset", type=int, help="use only N training images (and N/4 for val/test)")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     parser.add_argument("--tracking-uri", help="MLflow store (default $MLFLOW_TRACKING_URI or sqlite:///mlruns/mlflow.db)")
+    parser.add_argument("--image-every", type=positive_int, metavar="N",
+                        help="log reconstructions and samples as MLflow images every N epochs (default: about 5 per run)")
+    parser.add_argument("--no-system-metrics", dest="system_metrics", action="store_false",
+                        help="do not log MLflow's system metrics (CPU, memory, GPU) on each run")
 
 
 def build_parser():
@@ -83,7 +87,9 @@ def build_parser():
     server = sub.add_parser("server", help="start an MLflow tracking server for several workers")
     server.add_argument("--host", default="127.0.0.1")
     server.add_argument("--port", type=int, default=5000)
-    server.add_argument("--backend-store-uri", help="SQLAlchemy URI (default sqlite:///mlruns/mlflow.db)")
+    server.add_argument("--backend-store-uri",
+                        help="SQLAlchemy URI: sqlite:///mlruns/mlflow.db (default) or postgresql://user@host:port/db")
+    server.add_argument("--workers", type=int, help="server processes (default 1 for SQLite, 4 for a database server)")
     return parser
 
 

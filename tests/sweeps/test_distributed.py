@@ -4,6 +4,7 @@ The end-to-end tests run real sweeps (smoke budget, random search, 4 trials, 2 w
 others exercise the chief's and the workers' failure handling on a tiny oracle, without training.
 """
 
+import contextlib
 import os
 import signal
 import socket
@@ -15,9 +16,10 @@ import urllib.request
 from pathlib import Path
 
 import keras_tuner as kt
+import postgres_helpers
 import pytest
 from mlflow.tracking import MlflowClient
-from store_helpers import wait_for
+from store_helpers import all_runs, wait_for
 
 from sweeps import record
 from sweeps.distributed import addresses, oracle_chief, oracle_client
@@ -69,11 +71,22 @@ def test_two_workers_finish_every_planned_trial_once_under_one_parent(store, cli
     assert "Traceback" not in err and "database is locked" not in err
 
 
-def test_two_workers_log_through_a_tracking_server(store, mnist_data, tmp_path):
+@pytest.fixture
+def postgresql_uri():
+    """A real PostgreSQL database on a loopback port, for this test only."""
+    reason = postgres_helpers.missing()
+    if reason:
+        pytest.skip(reason)
+    with postgres_helpers.postgres_server(free_port()) as uri:
+        yield uri
+
+
+def test_two_workers_log_through_a_tracking_server_on_postgresql(postgresql_uri, store, mnist_data, tmp_path):
     port = free_port()
     log = (tmp_path / "server.log").open("w")
-    server = subprocess.Popen([str(EXE), "server", "--port", str(port), "--backend-store-uri", store], cwd=tmp_path,
-                              stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    server = subprocess.Popen([str(EXE), "server", "--port", str(port), "--backend-store-uri", postgresql_uri,
+                               "--workers", "2"], cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT,
+                              start_new_session=True)
     uri = f"http://127.0.0.1:{port}"
 
     def healthy():
@@ -95,14 +108,21 @@ def test_two_workers_log_through_a_tracking_server(store, mnist_data, tmp_path):
             assert child.info.artifact_uri.startswith("mlflow-artifacts:")
             assert "images/reconstructions.png" in {a.path for a in client.list_artifacts(child.info.run_id, "images")}
         assert len(list((tmp_path / "mlruns" / "artifacts").rglob("reconstructions.png"))) == 4
+        assert client.get_model_version_by_alias("vae-mnist", record.BEST_ALIAS).run_id == parent.data.tags[
+            record.BEST_RUN_ID]
     finally:
-        os.killpg(server.pid, signal.SIGTERM)
+        with contextlib.suppress(ProcessLookupError):  # gone already when it failed to start
+            os.killpg(server.pid, signal.SIGTERM)
         try:
             server.wait(timeout=30)
         except subprocess.TimeoutExpired:
             os.killpg(server.pid, signal.SIGKILL)
             server.wait()
         log.close()
+    # the runs are rows of the PostgreSQL database
+    from sweeps.server import database_uri
+
+    assert len(all_runs(MlflowClient(tracking_uri=database_uri(postgresql_uri)))) == 5
 
 
 def worker_pid(launcher_pid: int, worker_id: str) -> int:

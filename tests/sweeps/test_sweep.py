@@ -43,7 +43,8 @@ def check_finished_trial(client, run, parent_id, objective="val_elbo"):
         assert "test_elbo" not in run.data.metrics and "elbo" not in run.data.metrics
     manifold = ("manifold",) if family.code_kind == "vector" and latent_dim == 2 else ()  # a 2-D code's map
     images = {f"images/{n}.png" for n in (*family.figures, *manifold)}
-    assert {a.path for a in client.list_artifacts(run.info.run_id, "images")} == images
+    final = {a.path for a in client.list_artifacts(run.info.run_id, "images") if "+step+" not in a.path}
+    assert final == images  # beside them, the MLflow images of each step (tests/sweeps/test_records.py)
 
 
 @pytest.mark.parametrize("tuner", ["hyperband", "random", "bayesian"])
@@ -67,6 +68,7 @@ def test_smoke_sweep_records_one_parent_and_a_finished_child_run_per_trial(tuner
     best = max(finished, key=lambda r: r.data.metrics["best_val_elbo"])
     assert parent.data.tags[record.BEST_RUN_ID] == best.info.run_id
     assert best.data.tags.get(record.BEST) == "true"
+    assert client.get_model_version_by_alias("vae-mnist", record.BEST_ALIAS).run_id == best.info.run_id
     assert parent.data.metrics["trials_finished"] == 2
     out = capsys.readouterr()
     assert "make ui" in out.out and "[2/2 trials]" in out.err and "ETA" in out.err

@@ -12,6 +12,7 @@ from mlflow.tracking import MlflowClient
 from PIL import Image
 from store_helpers import all_runs
 
+from sweeps import record
 from vaesweep.cli import main
 
 IMAGES = ["reconstructions", "samples", "interpolations", "traversals"]
@@ -45,10 +46,15 @@ def test_train_records_params_epoch_histories_kl_per_dimension_and_images(store,
     assert m["test_elbo"] < 0 and 0 <= m["active_units"] <= 4
     assert m["test_nll"] <= -m["test_elbo"] + 5  # the IWAE bound is tighter than the ELBO (up to noise)
     artifacts = {a.path for a in client.list_artifacts(run.info.run_id, "images")}
-    assert artifacts == {f"images/{n}.png" for n in IMAGES}
+    assert {a for a in artifacts if "+step+" not in a} == {f"images/{n}.png" for n in IMAGES}
+    # two epochs, a snapshot each: reconstructions and samples, as PNG and the UI's WebP
+    assert sorted(a.split("+step+")[1].split("+")[0] for a in artifacts if "+step+" in a) == ["0"] * 4 + ["1"] * 4
     local = client.download_artifacts(run.info.run_id, "images/samples.png")
     assert Image.open(local).size[0] > 28 * 8
-    assert [a.path for a in client.list_artifacts(run.info.run_id, "model")] == ["model/model.keras"]
+    model = client.get_logged_model(record.logged_model_id(client, run.info.run_id))
+    assert model.experiment_id == run.info.experiment_id and model.name == "model"
+    assert {d.dataset.name for d in run.inputs.dataset_inputs} == {"mnist-train", "mnist-eval"}
+    assert "system/cpu_utilization_percentage" in run.data.metrics
     out = capsys.readouterr().out
     assert "test_elbo" in out and run.info.run_id in out
 
