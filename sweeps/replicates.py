@@ -18,7 +18,7 @@ import keras
 import numpy as np
 from scipy import stats
 
-from sweeps import record, tracking
+from sweeps import inputs, record, tracking
 from sweeps.console import say
 from sweeps.hypermodel import build_configuration
 from sweeps.training import TrialGuard, finish_run, fit_model, tracked_callbacks
@@ -76,6 +76,7 @@ def train_replicate(sweep, trial, values: dict, digest: str, seed: int) -> None:
                                  values.get("model"), sweep.worker, role=record.REPLICATE,
                                  extra_tags={record.CONFIG_DIGEST: digest})
     tracking.log_params(client, run_id, {**setup.params, **trial_params(values), "seed": seed})
+    inputs.log_inputs(client, run_id, setup.inputs)
     status, reason = record.FAILED, None
     try:
         keras.utils.set_random_seed(seed)
