@@ -62,7 +62,7 @@ def evaluate(model, x_test: np.ndarray, y_test: np.ndarray | None = None, batch_
               if name != "loss" and not name.startswith("kl_dim_")}
     if model.kl_dim_tracker is not None:
         result["kl_per_dim"] = ops.convert_to_numpy(model.kl_dim_tracker.result())
-    z_mean, _ = posterior_means(model, model.training_inputs(x_test, y_test), batch_size)
-    if z_mean.ndim == 2:
+    if model.code_kind == "vector":
+        z_mean, _ = posterior_means(model, model.training_inputs(x_test, y_test), batch_size)
         result["active_units"] = active_units(z_mean)
     return result

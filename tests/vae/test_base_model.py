@@ -12,6 +12,8 @@ from vae.data import load_dataset
 from vae.errors import ConfigError
 from vae.models import build_model
 
+pytestmark = pytest.mark.backend_neutral
+
 
 def test_bernoulli_nll_matches_the_formula_by_hand():
     x = np.array([[1.0, 0.0]], dtype="float32")

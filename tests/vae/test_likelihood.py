@@ -12,6 +12,8 @@ from vae.metrics import importance_weighted_nll
 from vae.metrics.likelihood import bits_per_dim
 from vae.models import build_model
 
+pytestmark = pytest.mark.backend_neutral
+
 
 @pytest.fixture(scope="module")
 def model_and_data():
