@@ -12,8 +12,6 @@ from vae.data import load_dataset
 from vae.errors import ConfigError
 from vae.models import MODELS, build_model
 
-pytestmark = pytest.mark.backend_neutral
-
 NEW_FAMILIES = ("wae", "infovae", "vqvae", "cvae")
 ELBO_KEYS = {"loss", "reconstruction_loss", "kl_loss", "elbo", "kl_dim_0", "kl_dim_1", "kl_dim_2"}
 EXPECTED_LOGS = {

@@ -59,15 +59,15 @@ def test_configure_shares_gpu_memory_and_checks_its_arguments(monkeypatch):
             runtime.configure(**kwargs)
 
 
-def _one_epoch(family, **compile_options):
+def _one_epoch(family, images=8, **compile_options):
     """A model of ``family`` compiled with ``compile_options`` and its loss after one epoch of
-    nine images (a batch of 8 and one of 1, the shapes a compiled step must take)."""
+    ``images`` images in batches of 8 (9: a last batch of 1, a second shape to compile)."""
     context = {"num_classes": 3} if family == "cvae" else {}
     model = build_model(family, (16, 16, 1), "bernoulli", latent_dim=2, seed=0, **context)
     model.compile(optimizer=keras.optimizers.Adam(1e-3), **compile_options)
     rng = np.random.default_rng(0)
-    x = (rng.random((9, 16, 16, 1)) > 0.5).astype("float32")
-    history = model.fit(model.training_inputs(x, rng.integers(0, 3, 9)), epochs=1, batch_size=8, verbose=0)
+    x = (rng.random((images, 16, 16, 1)) > 0.5).astype("float32")
+    history = model.fit(model.training_inputs(x, rng.integers(0, 3, images)), epochs=1, batch_size=8, verbose=0)
     return model, history.history["loss"][-1]
 
 
@@ -83,6 +83,6 @@ def test_every_family_trains_with_the_default_compile_options(family):
 def test_every_family_compiles_with_xla_on_tensorflow(family):
     if keras.backend.backend() != "tensorflow":
         pytest.skip("the JAX backend compiles every step with XLA (test above)")
-    model, loss = _one_epoch(family, jit_compile=True, steps_per_execution=2)
+    model, loss = _one_epoch(family, images=9, jit_compile=True, steps_per_execution=2)
     assert model.supports_jit and model.jit_compile
     assert np.isfinite(loss)
