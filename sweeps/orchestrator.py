@@ -77,6 +77,7 @@ class VAEHyperModel(kt.HyperModel):
         model = build_model(values["model"], self.dataset.image_shape, self.dataset.likelihood,
                             latent_dim=values.get("latent_dim", 16), depth=values.get("depth"), seed=self.seed,
                             **extra, **model_context(values["model"], self.dataset))
+        model.adapt(self.dataset.x_train)  # data-dependent initial values (a Gaussian's scale)
         compile_model(model, values.get("learning_rate", 1e-3))
         return model
 

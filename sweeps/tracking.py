@@ -4,7 +4,6 @@ active run, so nested trial runs and resumed sweeps never log into the wrong run
 import functools
 import io
 import logging
-import platform
 import random
 import tempfile
 import time
@@ -17,7 +16,7 @@ from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 from PIL import Image
 
-from vae import config
+from vae import config, runtime
 
 TAG_ROLE = "vaesweep.role"  # "train" | "sweep" | "trial"
 TAG_SWEEP = "vaesweep.sweep"
@@ -105,22 +104,9 @@ def experiment_id(client: MlflowClient, name: str) -> str:
 
 
 def versions() -> dict[str, str]:
-    """Versions of the libraries that shape a result."""
-    import keras
-    import keras_tuner
-    import sklearn
-    import tensorflow as tf
-
-    return {
-        "python": platform.python_version(),
-        "keras": keras.__version__,
-        "keras_backend": keras.backend.backend(),
-        "tensorflow": tf.__version__,
-        "keras_tuner": keras_tuner.__version__,
-        "mlflow": mlflow.__version__,
-        "numpy": np.__version__,
-        "scikit_learn": sklearn.__version__,
-    }
+    """Versions of the libraries that shape a result: the backend's (tensorflow, jax, ... where
+    installed, read without importing them) and the sweep's own."""
+    return runtime.library_versions("keras_tuner", "mlflow")
 
 
 def log_params(client: MlflowClient, run_id: str, params: dict) -> None:

@@ -8,7 +8,7 @@ import time
 import keras
 
 from sweeps import tracking
-from vae import evaluate, images
+from vae import evaluate, images, runtime
 
 
 def epoch_metrics(logs: dict) -> dict:
@@ -108,12 +108,10 @@ def format_seconds(seconds: float) -> str:
     return f"{hours}h{minutes:02d}m"
 
 
-STEPS_PER_EXECUTION = 16
-
-
 def compile_model(model, learning_rate: float) -> None:
-    # Several steps per tf.function call: less Python and callback overhead per batch.
-    model.compile(optimizer=keras.optimizers.Adam(learning_rate), steps_per_execution=STEPS_PER_EXECUTION)
+    # Steps per call and XLA as suit the backend and the model's family.
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate),
+                  **runtime.compile_options(supports_jit=model.supports_jit))
 
 
 def fit_tracked(model, dataset, client, run_id, *, epochs, batch_size, initial_epoch=0,
