@@ -46,9 +46,8 @@ class VAE(keras.Model):
     term, beta * KL here), ``extra_terms`` (more objective terms, each logged: WAE's MMD,
     VQ-VAE's vq_loss), ``extra_metrics`` and ``make_tracker`` (tracked values outside the
     objective: VQ-VAE's perplexity). Conditional families also override the input protocol
-    (``training_inputs``, ``images_of``, ``conditions_of``, ``decoder_inputs``, ``dummy_inputs``),
-    whose unconditional defaults are identities because code outside the models calls it on
-    every family.
+    (``training_inputs``, ``images_of``, ``conditions_of``, ``decoder_inputs``, ``dummy_inputs``);
+    code outside the models calls it on every family, hence its identity defaults here.
 
     Args:
         image_shape: ``(height, width, channels)`` of the data.
@@ -162,10 +161,10 @@ class VAE(keras.Model):
 
         Gaussian likelihood: each channel's log-scale starts at the log of that channel's
         pixel standard deviation in ``x`` (floored at ``MIN_LOG_SCALE``) instead of 0. With
-        sigma = 1 the reconstruction term weighs ~1/sigma^2 = 1 per squared error, so on [0, 1]
-        pixels early epochs barely fit the images and the KL dominates; the data's own spread
-        is the scale of a decoder that predicts only the mean image, the right start for a
-        scale that can only shrink from there. A no-op for the Bernoulli likelihood.
+        sigma = 1 a squared error on [0, 1] pixels weighs 1/sigma^2 = 1, so early epochs
+        barely fit the images and the KL dominates. The channel's std is the error of a
+        decoder that outputs one grey level per channel: the scale starts where a model that
+        has learned nothing is, and shrinks as reconstructions improve. No-op for Bernoulli.
         """
         if self.likelihood != "gaussian":
             return
