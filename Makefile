@@ -1,9 +1,15 @@
 # vaesweep: `make help` lists every target.
 SHELL := /bin/bash
+comma := ,
 PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
+# ACCEL=cuda adds JAX for NVIDIA GPUs (CUDA 12) to the default CPU-only install.
+ACCEL ?=
+ifneq ($(filter-out cuda,$(ACCEL)),)
+$(error ACCEL must be empty or cuda, got '$(ACCEL)')
+endif
+STAMP := $(VENV)/.installed$(if $(ACCEL),-$(ACCEL),)
 
 DATASET ?= mnist
 BUDGET ?= quick
@@ -26,13 +32,14 @@ $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found; install Python 3.11 or run make PYTHON=/path/to/python3.11" >&2; exit 2; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet -e '.[dev$(if $(ACCEL),$(comma)$(ACCEL),)]'
 	@touch $(STAMP)
 
-install: $(STAMP) ## Create .venv and install vaesweep with its dependencies
+install: $(STAMP) ## Create .venv and install vaesweep (CPU); make install ACCEL=cuda adds JAX for GPUs
 
-test: $(STAMP) ## Run the test suite
+test: $(STAMP) ## Run the test suite, then its backend-neutral tests again on JAX
 	$(BIN)/python -m pytest -q
+	KERAS_BACKEND=jax $(BIN)/python -m pytest -q -m backend_neutral
 
 lint: $(STAMP) ## Check the code with ruff
 	$(BIN)/ruff check vae sweeps reports tests benchmarks

@@ -1,12 +1,15 @@
 """Training throughput of the `conv` model: vaesweep's tracked `fit` against a plain
 `tf.function` loop of the same network, in the same process, on the same data.
 
-    .venv/bin/python benchmarks/throughput.py [--images 8000] [--epochs 10] [--batch-size 64]
+    .venv/bin/python benchmarks/throughput.py [--images 8000] [--epochs 10] [--batch-size 64] \
+        [--variants default,off:16,on:16,on:1]
 
-The two alternate epoch by epoch (this machine's speed drifts by tens of percent over tens of
-seconds, so back-to-back runs would measure the drift); each epoch trains on the training
-images and evaluates the validation images. The first epoch of each, which traces and
-compiles, is not counted. Prints images/s per epoch, the medians and their ratio.
+Each variant is ``jit:steps`` (XLA ``on``/``off``, steps per execution) or ``default`` (what
+``compile_model`` chooses for the backend). All loops alternate epoch by epoch (this machine's
+speed drifts by tens of percent over tens of seconds, so back-to-back runs would measure the
+drift); each epoch trains on the training images and evaluates the validation images. The
+first epoch of each, which traces and compiles, is reported apart and not counted. Prints
+images/s per epoch, the medians and the median of the per-epoch ratios to the plain loop.
 """
 
 import argparse
@@ -26,17 +29,23 @@ import tensorflow as tf  # noqa: E402
 
 from sweeps import tracking  # noqa: E402
 from sweeps.training import compile_model, fit_tracked  # noqa: E402
-from vae import losses  # noqa: E402
+from vae import losses, runtime  # noqa: E402
 from vae.data import load_dataset  # noqa: E402
 from vae.models import build_model  # noqa: E402
 
+PLAIN = "plain tf.function loop"
 
-def ours(dataset, args, client, run_id):
-    """The platform's path: build_model + compile + fit_tracked (MLflow logging every epoch).
-    Yields after each epoch."""
+
+def ours(dataset, args, client, run_id, variant):
+    """The platform's path: build_model + compile + fit_tracked (MLflow logging every epoch),
+    compiled as ``variant`` says. Yields after each epoch."""
     keras.utils.set_random_seed(0)
     model = build_model("conv", dataset.image_shape, dataset.likelihood, latent_dim=args.latent_dim, depth=args.depth)
-    compile_model(model, 1e-3)
+    if variant == "default":
+        compile_model(model, 1e-3)
+    else:
+        jit, steps = variant.split(":")
+        model.compile(optimizer=keras.optimizers.Adam(1e-3), jit_compile=jit == "on", steps_per_execution=int(steps))
     for epoch in range(args.epochs):
         fit_tracked(model, dataset, client, run_id, epochs=epoch + 1, initial_epoch=epoch,
                     batch_size=args.batch_size, progress_prefix=None)
@@ -89,6 +98,8 @@ def main():
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--latent-dim", type=int, default=16)
     parser.add_argument("--depth", type=int, default=3)
+    parser.add_argument("--variants", default="default",
+                        help="comma-separated: default, or jit:steps such as on:16, off:1")
     parser.add_argument("--data-dir", default=os.environ.get("VAE_DATA_DIR") or str(ROOT.parent / "shared" / "datasets"))
     args = parser.parse_args()
     dataset = load_dataset("mnist", data_dir=args.data_dir, subset=args.images)
@@ -96,24 +107,28 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         client = tracking.connect(f"sqlite:///{tmp}/mlflow.db")
         run_id = client.create_run(tracking.experiment_id(client, "bench")).info.run_id
-        loops = {"plain tf.function loop": plain(dataset, args), "vaesweep fit_tracked": ours(dataset, args, client, run_id)}
-        rates = {name: [] for name in loops}
+        loops = {PLAIN: plain(dataset, args)}
+        loops.update({f"fit {v}": ours(dataset, args, client, run_id, v) for v in args.variants.split(",")})
+        rates, first = {name: [] for name in loops}, {}
         for epoch in range(args.epochs):
             for name, loop in loops.items():
                 start = time.perf_counter()
                 next(loop)
                 if epoch > 0:
                     rates[name].append(images / (time.perf_counter() - start))
+                else:
+                    first[name] = time.perf_counter() - start
             if epoch > 0:
                 print(f"epoch {epoch + 1:2d}  " + "  ".join(f"{n} {r[-1]:6.0f}" for n, r in rates.items()), flush=True)
-    medians = {name: float(np.median(values)) for name, values in rates.items()}
-    ratios = np.array(rates["vaesweep fit_tracked"]) / np.array(rates["plain tf.function loop"])
-    for name, values in rates.items():
-        print(f"{name:24s} median {medians[name]:6.0f} images/s  (min {min(values):.0f}, max {max(values):.0f})")
     print(f"conv VAE, MNIST {len(dataset.x_train)} train + {len(dataset.x_val)} val images per epoch, batch "
-          f"{args.batch_size}, depth {args.depth}, latent {args.latent_dim}, backend {keras.backend.backend()}: "
-          f"vaesweep / plain = {medians['vaesweep fit_tracked'] / medians['plain tf.function loop']:.3f} "
-          f"(medians; median of the per-epoch ratios {np.median(ratios):.3f})")
+          f"{args.batch_size}, depth {args.depth}, latent {args.latent_dim}, backend {keras.backend.backend()}, "
+          f"{runtime.device_info()['device']}")
+    print(f"{'loop':24s} {'median img/s':>12s} {'min':>6s} {'max':>6s} {'first epoch s':>13s} {'ratio to plain':>14s}")
+    for name, values in rates.items():
+        ratio = np.median(np.array(values) / np.array(rates[PLAIN]))
+        print(f"{name:24s} {np.median(values):12.0f} {min(values):6.0f} {max(values):6.0f} {first[name]:13.1f} "
+              f"{ratio:14.3f}")
+    print("ratio to plain: median of the per-epoch ratios (both loops measured in the same round)")
 
 
 if __name__ == "__main__":

@@ -52,6 +52,7 @@ def build_configuration(values: dict, dataset, seed: int):
     extra = {k: v for k, v in values.items() if k not in ARCHITECTURE and not k.startswith("tuner/")}
     model = build_model(family, dataset.image_shape, dataset.likelihood, latent_dim=values.get("latent_dim", 16),
                         depth=values.get("depth"), seed=seed, **extra, **dataset_context(family, dataset))
+    model.adapt(dataset.x_train)  # data-dependent initial values (a Gaussian's scale)
     compile_model(model, values.get("learning_rate", 1e-3))
     return model
 

@@ -7,7 +7,6 @@ import contextlib
 import functools
 import io
 import logging
-import platform
 import random
 import tempfile
 import time
@@ -20,7 +19,7 @@ from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 from PIL import Image
 
-from vae import config
+from vae import config, runtime
 
 MAX_BATCH = 900  # MLflow accepts up to 1000 metrics per log_batch call
 # Several processes writing one SQLite store: MLflow already waits 20 s for the lock (its
@@ -106,22 +105,9 @@ def experiment_id(client: MlflowClient, name: str, tags: dict | None = None) -> 
 
 
 def versions() -> dict[str, str]:
-    """Versions of the libraries that shape a result."""
-    import keras
-    import keras_tuner
-    import sklearn
-    import tensorflow as tf
-
-    return {
-        "python": platform.python_version(),
-        "keras": keras.__version__,
-        "keras_backend": keras.backend.backend(),
-        "tensorflow": tf.__version__,
-        "keras_tuner": keras_tuner.__version__,
-        "mlflow": mlflow.__version__,
-        "numpy": np.__version__,
-        "scikit_learn": sklearn.__version__,
-    }
+    """Versions of the libraries that shape a result: the backend's (tensorflow, jax, ... where
+    installed, read without importing them) and the sweep's own."""
+    return runtime.library_versions("keras_tuner", "mlflow")
 
 
 def log_params(client: MlflowClient, run_id: str, params: dict) -> None:

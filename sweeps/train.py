@@ -60,6 +60,7 @@ def train(args, extra_params: dict) -> dict:
     dataset = load_dataset(args.dataset, data_dir=args.data_dir, subset=args.subset, seed=args.seed)
     model = build_model(args.model, dataset.image_shape, dataset.likelihood, latent_dim=args.latent_dim,
                         beta=args.beta, depth=args.depth, seed=args.seed, **extra_params, **dataset_context(args.model, dataset))
+    model.adapt(dataset.x_train)  # data-dependent initial values (a Gaussian's scale)
     compile_model(model, args.learning_rate)
     model.training_inputs(dataset.x_val[:1], dataset.y_val[:1] if dataset.y_val is not None else None)
     for note in dataset.notes:  # after every check, so that a mistake stays one line

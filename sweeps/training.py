@@ -9,7 +9,7 @@ import keras
 
 from sweeps import record, tracking
 from sweeps.console import format_seconds
-from vae import evaluate, images
+from vae import evaluate, images, runtime
 from vae.data import eval_digest
 from vae.metrics import registry
 
@@ -140,12 +140,10 @@ class Progress(keras.callbacks.Callback):
               file=self.stream, flush=True)
 
 
-STEPS_PER_EXECUTION = 16
-
-
 def compile_model(model, learning_rate: float) -> None:
-    # Several steps per tf.function call: less Python and callback overhead per batch.
-    model.compile(optimizer=keras.optimizers.Adam(learning_rate), steps_per_execution=STEPS_PER_EXECUTION)
+    # Steps per call and XLA as suit the backend and the model's family.
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate),
+                  **runtime.compile_options(supports_jit=model.supports_jit))
 
 
 def tracked_callbacks(client, run_id, epochs: int | None = None, guard: "TrialGuard | None" = None,

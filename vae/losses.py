@@ -55,19 +55,24 @@ def mmd_imq(z, prior_z, scales=(0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0)):
 
     As in Tolstikhin et al. (WAE), ``C = 2 * latent_dim * s`` for each scale ``s``; the
     diagonal terms are dropped from the within-sample sums so that MMD(z, z') of two
-    samples from one distribution is 0 in expectation.
+    samples from one distribution is 0 in expectation. A single sample has no estimate: it
+    gives 0 (a batch of one example at the end of an epoch).
     """
     n = ops.cast(ops.shape(z)[0], z.dtype)
     dim = ops.cast(ops.shape(z)[-1], z.dtype)
     off_diag = 1.0 - ops.eye(ops.shape(z)[0], dtype=z.dtype)
+    # max(.., 1) keeps n = 1 free of 0/0, whose NaN would reach the gradients even when masked.
+    pairs = ops.maximum(n * (n - 1.0), 1.0)
     total = 0.0
     for s in scales:
         c = 2.0 * dim * s
-        k_zz = ops.sum(imq_kernel(z, z, c) * off_diag) / (n * (n - 1.0))
-        k_pp = ops.sum(imq_kernel(prior_z, prior_z, c) * off_diag) / (n * (n - 1.0))
+        k_zz = ops.sum(imq_kernel(z, z, c) * off_diag) / pairs
+        k_pp = ops.sum(imq_kernel(prior_z, prior_z, c) * off_diag) / pairs
         k_zp = ops.sum(imq_kernel(z, prior_z, c)) / (n * n)
         total = total + k_zz + k_pp - 2.0 * k_zp
-    return total
+    # A product rather than a cond on the batch size: XLA (TensorFlow's, with a dynamic last
+    # batch) cannot differentiate that cond, and both branches would be traced anyway.
+    return total * ops.cast(n > 1.0, z.dtype)
 
 
 def nearest_codes(z, codebook):

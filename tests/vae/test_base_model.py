@@ -13,6 +13,7 @@ from vae.errors import ConfigError
 from vae.models import build_model
 
 
+@pytest.mark.backend_neutral
 def test_bernoulli_nll_matches_the_formula_by_hand():
     x = np.array([[1.0, 0.0]], dtype="float32")
     logits = np.array([[0.0, 2.0]], dtype="float32")
@@ -21,6 +22,7 @@ def test_bernoulli_nll_matches_the_formula_by_hand():
     assert float(losses.bernoulli_nll(x, logits)[0]) == pytest.approx(expected, rel=1e-6)
 
 
+@pytest.mark.backend_neutral
 def test_gaussian_nll_and_kl_per_dimension_by_hand():
     x = np.array([[0.5, 1.5]], dtype="float32")
     nll = float(losses.gaussian_nll(x, np.array([[0.5, 0.5]], "float32"), 0.0)[0])
@@ -40,6 +42,7 @@ def test_every_core_family_adapts_to_every_image_shape(family, shape, likelihood
     assert tuple(out["z_mean"].shape) == (2, 3)
 
 
+@pytest.mark.backend_neutral
 def test_loss_is_reconstruction_plus_beta_times_kl_and_elbo_is_unweighted():
     keras.utils.set_random_seed(0)
     model = build_model("beta", (28, 28, 1), "bernoulli", latent_dim=2, beta=4.0, depth=2)
@@ -51,6 +54,7 @@ def test_loss_is_reconstruction_plus_beta_times_kl_and_elbo_is_unweighted():
     assert logs["kl_dim_0"] + logs["kl_dim_1"] == pytest.approx(logs["kl_loss"], rel=1e-4)
 
 
+@pytest.mark.backend_neutral
 def test_fit_logs_val_twins_of_every_term():
     model = build_model("mlp", (28, 28, 1), "bernoulli", latent_dim=2, depth=1)
     model.compile(optimizer=keras.optimizers.Adam(1e-3))

@@ -14,6 +14,8 @@ from vae.metrics import importance_weighted_nll, test_nll
 from vae.metrics.likelihood import bits_per_dim, standard_error
 from vae.models import build_model
 
+pytestmark = pytest.mark.backend_neutral
+
 
 @pytest.fixture(scope="module")
 def model_and_data():

@@ -13,31 +13,24 @@ import numpy as np
 from keras import layers, ops
 
 from vae import losses
+from vae.models.trackers import MeanVector
 
 LIKELIHOODS = ("bernoulli", "gaussian")
 MIN_LOG_SCALE = math.log(0.01)  # keeps a learned Gaussian scale from collapsing to 0
+LOG_256 = math.log(256.0)  # nats per pixel between a density on [0, 1] and 8-bit probabilities
 
 
-@keras.saving.register_keras_serializable(package="vaesweep")
-class MeanVector(keras.metrics.Metric):
-    """Running mean of a ``(batch, size)`` tensor, one value per column."""
-
-    def __init__(self, size, name="mean_vector", **kwargs):
-        super().__init__(name=name, **kwargs)
-        self.size = size
-        self.total = self.add_variable(shape=(size,), initializer="zeros", name="total")
-        self.count = self.add_variable(shape=(), initializer="zeros", name="count")
-
-    def update_state(self, values, sample_weight=None):
-        values = ops.cast(values, self.dtype)
-        self.total.assign_add(ops.sum(values, axis=0))
-        self.count.assign_add(ops.cast(ops.shape(values)[0], self.dtype))
-
-    def result(self):
-        return self.total / ops.maximum(self.count, 1.0)
-
-    def get_config(self):
-        return {**super().get_config(), "size": self.size}
+def channel_std(x, channels: int, chunk: int = 4096) -> np.ndarray:
+    """Per-channel standard deviation of the pixels of images ``x``, accumulated in float64
+    over chunks of images (a whole CelebA split in float64 would not fit in memory)."""
+    total, squares, count = np.zeros(channels), np.zeros(channels), 0
+    for start in range(0, len(x), chunk):
+        pixels = np.asarray(x[start : start + chunk], np.float64).reshape(-1, channels)
+        total += pixels.sum(axis=0)
+        squares += np.square(pixels).sum(axis=0)
+        count += len(pixels)
+    mean = total / count
+    return np.sqrt(np.maximum(squares / count - np.square(mean), 0.0))
 
 
 class VAE(keras.Model):
@@ -45,9 +38,16 @@ class VAE(keras.Model):
 
     Logged terms (nats per example): ``reconstruction_loss`` = -log p(x|z) summed over pixels,
     ``kl_loss`` = KL(q(z|x) || N(0, I)), ``elbo`` = -(reconstruction + KL) and ``loss`` = the
-    objective minimised, reconstruction + ``regularizer(...)``; plus ``kl_dim_<i>``. Families
-    without an ELBO (``has_elbo = False``) track only ``reconstruction_loss`` and ``loss``
-    of these, plus their own terms (``extra_metric_names``).
+    objective minimised, reconstruction + ``regularizer(...)`` + the family's ``extra_terms``;
+    plus ``kl_dim_<i>``. Families without an ELBO (``has_elbo = False``) track only
+    ``reconstruction_loss`` and ``loss`` of these, plus their own terms (``extra_metric_names``).
+
+    A family overrides the hooks that differ, never ``compute_loss``: ``regularizer`` (the prior
+    term, beta * KL here), ``extra_terms`` (more objective terms, each logged: WAE's MMD,
+    VQ-VAE's vq_loss), ``extra_metrics`` and ``make_tracker`` (tracked values outside the
+    objective: VQ-VAE's perplexity). Conditional families also override the input protocol
+    (``training_inputs``, ``images_of``, ``conditions_of``, ``decoder_inputs``, ``dummy_inputs``);
+    code outside the models calls it on every family, hence its identity defaults here.
 
     Args:
         image_shape: ``(height, width, channels)`` of the data.
@@ -66,7 +66,12 @@ class VAE(keras.Model):
     # (codes, None).
     has_elbo = True
     conditional = False  # True when inputs are (images, condition) (see training_inputs)
-    code_kind = "vector"  # what encode() gives: "vector" (batch, latent_dim) or "grid" (VQ-VAE)
+    # "vector": one latent vector per image (the latent-space metrics apply); "grid": a spatial
+    # map of codes (VQ-VAE), which those metrics cannot score.
+    code_kind = "vector"
+    # False for a family whose step XLA cannot compile: compile() then leaves jit_compile off
+    # (it becomes Keras' own ``supports_jit`` of the model).
+    jit_compatible = True
     # The figures of vae.images that apply to the family (see images.all_images).
     figures = ("reconstructions", "samples", "interpolations", "traversals")
     depth_range = (1, 4)
@@ -80,6 +85,7 @@ class VAE(keras.Model):
         self.depth = int(depth)
         self.seed = seed
         self.seed_generator = keras.random.SeedGenerator(seed)
+        self.supports_jit = self.jit_compatible
         self.encoder = self.build_encoder()
         self.decoder = self.build_decoder()
         if likelihood == "gaussian":
@@ -87,9 +93,7 @@ class VAE(keras.Model):
                 shape=(self.image_shape[-1],), initializer="zeros", name="log_scale"
             )
         standard = ("reconstruction_loss", "kl_loss", "elbo") if self.has_elbo else ("reconstruction_loss",)
-        self.trackers = {
-            name: keras.metrics.Mean(name=name) for name in (*standard, *self.extra_metric_names())
-        }
+        self.trackers = {name: self.make_tracker(name) for name in (*standard, *self.extra_metric_names())}
         self.kl_dim_tracker = MeanVector(self.latent_dim, name="kl_dim") if self.has_elbo else None
 
     # --- architecture: the families override these two -------------------------------
@@ -127,7 +131,7 @@ class VAE(keras.Model):
 
     def sample_posterior(self, z_mean, z_log_var):
         """The reparameterization trick: z = mean + std * eps, eps ~ N(0, I)."""
-        eps = keras.random.normal(ops.shape(z_mean), seed=self.seed_generator)
+        eps = keras.random.normal(ops.shape(z_mean), dtype=z_mean.dtype, seed=self.seed_generator)
         return z_mean + ops.exp(0.5 * z_log_var) * eps
 
     def decode(self, z, training=False):
@@ -135,11 +139,37 @@ class VAE(keras.Model):
         return self.decoder(z, training=training)
 
     def reconstruction_nll(self, x, out):
-        """-log p(x|z) per example, nats, summed over pixels."""
+        """-log p(x|z) per example, nats, summed over pixels, computed in float32.
+
+        Gaussian: ``x`` holds 8-bit pixels k/255. They are dequantized, y = (255 x + u) / 256
+        with u ~ U(0, 1) per pixel (from ``seed_generator``), and the value is the NLL of the
+        8-bit data, -log p(y|z) + D ln 256: an upper bound on -log P(k|z) in expectation over
+        u (Theis et al., 2016), so the ELBO and the IWAE bound are bounds on a discrete
+        likelihood, like the Bernoulli's, and bits/dim is nll / (D ln 2) for both.
+        """
+        x, out = ops.cast(x, "float32"), ops.cast(out, "float32")
         if self.likelihood == "bernoulli":
             return losses.bernoulli_nll(x, out)
-        log_scale = ops.maximum(self.log_scale, MIN_LOG_SCALE)
-        return losses.gaussian_nll(x, ops.sigmoid(out), log_scale)
+        noise = keras.random.uniform(ops.shape(x), dtype="float32", seed=self.seed_generator)
+        y = (255.0 * x + noise) / 256.0
+        log_scale = ops.maximum(ops.cast(self.log_scale, "float32"), MIN_LOG_SCALE)
+        pixels = math.prod(self.image_shape)
+        return losses.gaussian_nll(y, ops.sigmoid(out), log_scale) + pixels * LOG_256
+
+    def adapt(self, x) -> None:
+        """Set data-dependent initial values from the training images ``x``, before ``fit``.
+
+        Gaussian likelihood: each channel's log-scale starts at the log of that channel's
+        pixel standard deviation in ``x`` (floored at ``MIN_LOG_SCALE``) instead of 0. With
+        sigma = 1 a squared error on [0, 1] pixels weighs 1/sigma^2 = 1, so early epochs
+        barely fit the images and the KL dominates. The channel's std is the error of a
+        decoder that outputs one grey level per channel: the scale starts where a model that
+        has learned nothing is, and shrinks as reconstructions improve. No-op for Bernoulli.
+        """
+        if self.likelihood != "gaussian":
+            return
+        std = np.maximum(channel_std(x, self.image_shape[-1]), math.exp(MIN_LOG_SCALE))
+        self.log_scale.assign(np.log(std).astype("float32"))
 
     def mean_image(self, out):
         """The decoded image shown to people: the likelihood's mean, in [0, 1]."""
@@ -152,9 +182,22 @@ class VAE(keras.Model):
 
     # --- the objective: families override regularizer / extra terms ------------------
     def regularizer(self, kl, z_mean, z_log_var, z):
-        """The term added to the reconstruction loss; ``kl`` is per example and dimension
-        (None when the family has no ELBO)."""
+        """The prior term added to the reconstruction loss: beta * KL. ``kl`` is per example
+        and dimension, None for a family without an ELBO (which then adds nothing here)."""
+        if kl is None:
+            return 0.0
         return self.beta * ops.mean(ops.sum(kl, axis=-1))
+
+    def extra_terms(self, images, y_pred) -> dict:
+        """The family's own objective terms, ``{name: (weight, value)}``: the objective adds
+        ``weight * mean(value)`` and the logs show ``mean(value)`` under ``name`` (one of
+        ``extra_metric_names``). ``value`` is per example or one number for the batch."""
+        return {}
+
+    def extra_metrics(self, images, y_pred) -> dict:
+        """Values of tracked terms that are not in the objective, ``{name: value}``; each
+        goes to its tracker's ``update_state`` (see ``make_tracker``)."""
+        return {}
 
     @classmethod
     def logged_metric_names(cls) -> tuple[str, ...]:
@@ -164,12 +207,13 @@ class VAE(keras.Model):
 
     @classmethod
     def extra_metric_names(cls) -> tuple[str, ...]:
-        """Names of extra per-batch terms a family tracks (see ``extra_metrics``)."""
+        """Names of the family's own tracked terms (``extra_terms`` and ``extra_metrics``)."""
         return ()
 
-    def extra_metrics(self, x, y_pred) -> dict:
-        """Values of the extra tracked terms, computed from a batch and the model output."""
-        return {}
+    def make_tracker(self, name) -> keras.metrics.Metric:
+        """The metric that tracks term ``name`` over an epoch: its mean, unless a family needs
+        another reduction (VQ-VAE's codebook perplexity)."""
+        return keras.metrics.Mean(name=name)
 
     def dummy_inputs(self):
         """A one-example batch that builds every weight when the model is called on it."""
@@ -202,10 +246,17 @@ class VAE(keras.Model):
 
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
         images = self.images_of(x)
+        # Losses and bounds in float32 whatever the dtype policy (mixed_bfloat16 computes the
+        # network in bfloat16, too coarse for sums over thousands of pixels).
+        y_pred = {key: ops.cast(value, "float32") if keras.backend.is_float_dtype(value.dtype) else value
+                  for key, value in y_pred.items()}
         recon = self.reconstruction_nll(images, y_pred["out"])
         z_log_var = y_pred.get("z_log_var")
         kl = losses.kl_per_dim(y_pred["z_mean"], z_log_var) if self.has_elbo else None
+        terms = self.extra_terms(images, y_pred)
         loss = ops.mean(recon) + self.regularizer(kl, y_pred["z_mean"], z_log_var, y_pred["z"])
+        for weight, value in terms.values():
+            loss = loss + weight * ops.mean(value)
         if self.losses:
             loss = loss + ops.sum(self.losses)
         self.trackers["reconstruction_loss"].update_state(recon)
@@ -214,7 +265,8 @@ class VAE(keras.Model):
             self.trackers["kl_loss"].update_state(kl_total)
             self.trackers["elbo"].update_state(-(recon + kl_total))
             self.kl_dim_tracker.update_state(kl)
-        for name, value in self.extra_metrics(x, y_pred).items():
+        tracked = {name: value for name, (_, value) in terms.items()} | self.extra_metrics(images, y_pred)
+        for name, value in tracked.items():
             self.trackers[name].update_state(value)
         return loss
 

@@ -16,25 +16,7 @@ from keras import layers, ops
 from vae import losses
 from vae.errors import ConfigError
 from vae.models.conv import FILTERS, ConvVAE
-
-
-@keras.saving.register_keras_serializable(package="vaesweep")
-class CodePerplexity(keras.metrics.Metric):
-    """Perplexity of the codes used since the last reset: the effective number of codes."""
-
-    def __init__(self, num_embeddings, name="perplexity", **kwargs):
-        super().__init__(name=name, **kwargs)
-        self.num_embeddings = num_embeddings
-        self.counts = self.add_variable(shape=(num_embeddings,), initializer="zeros", name="counts")
-
-    def update_state(self, codes, sample_weight=None):
-        self.counts.assign_add(ops.cast(losses.code_counts(codes, self.num_embeddings), self.dtype))
-
-    def result(self):
-        return losses.perplexity(self.counts)
-
-    def get_config(self):
-        return {**super().get_config(), "num_embeddings": self.num_embeddings}
+from vae.models.trackers import CodePerplexity
 
 
 @keras.saving.register_keras_serializable(package="vaesweep")
@@ -57,6 +39,7 @@ class VQVAE(ConvVAE):
     code_kind = "grid"
     default_beta = 0.0  # no KL term: what run names and params show as beta
     figures = ("reconstructions", "samples", "interpolations")  # a code grid has no axes to traverse
+    code_kind = "grid"
 
     def __init__(self, image_shape, latent_dim, likelihood, depth=2, seed=None, num_embeddings=64,
                  commitment_cost=0.25, **kwargs):
@@ -83,7 +66,6 @@ class VQVAE(ConvVAE):
             shape=(self.grid[0] * self.grid[1], self.num_embeddings), name="prior_probs", trainable=False,
             initializer=keras.initializers.Constant(1.0 / self.num_embeddings),
         )
-        self.perplexity_tracker = CodePerplexity(self.num_embeddings, name="perplexity")
 
     # --- architecture: a grid of code vectors -----------------------------------------
     def build_encoder(self):
@@ -118,24 +100,21 @@ class VQVAE(ConvVAE):
         z = losses.straight_through(z_e, z_q)
         return {"out": self.decoder(z, training=training), "z_mean": z_e, "z": z, "z_q": z_q, "codes": codes}
 
-    # --- objective ---------------------------------------------------------------------
-    def regularizer(self, kl, z_mean, z_log_var, z):
-        return 0.0  # no prior term; vq_loss is added in compute_loss
-
+    # --- objective: no prior term (has_elbo is False); the VQ terms and codebook usage ----
     @classmethod
     def extra_metric_names(cls):
-        return ("vq_loss",)
+        return ("vq_loss", "perplexity")
 
-    @classmethod
-    def logged_metric_names(cls):
-        return (*super().logged_metric_names(), "perplexity")
+    def extra_terms(self, images, y_pred):
+        return {"vq_loss": (1.0, losses.vq_loss(y_pred["z_mean"], y_pred["z_q"], self.commitment_cost))}
 
-    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
-        loss = super().compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sample_weight, training=training)
-        vq = losses.vq_loss(y_pred["z_mean"], y_pred["z_q"], self.commitment_cost)
-        self.trackers["vq_loss"].update_state(vq)
-        self.perplexity_tracker.update_state(y_pred["codes"])
-        return loss + ops.mean(vq)
+    def extra_metrics(self, images, y_pred):
+        return {"perplexity": y_pred["codes"]}
+
+    def make_tracker(self, name):
+        if name == "perplexity":
+            return CodePerplexity(self.num_embeddings, name=name)
+        return super().make_tracker(name)
 
     # --- the prior over codes ----------------------------------------------------------
     def codes_of(self, x, batch_size: int = 256) -> np.ndarray:

@@ -21,15 +21,11 @@ class MMDPenalty:
     def extra_metric_names(cls):
         return ("mmd", *super().extra_metric_names())
 
-    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
-        loss = super().compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sample_weight, training=training)
+    def extra_terms(self, images, y_pred):
         z = y_pred["z"]
-        prior_z = keras.random.normal(ops.shape(z), seed=self.seed_generator)
-        # The estimator divides by n(n - 1): a last batch of one example contributes 0, not NaN
-        # (a cond, unlike a where, keeps the untaken branch's NaN out of the gradients).
-        mmd = ops.cond(ops.shape(z)[0] > 1, lambda: losses.mmd_imq(z, prior_z), lambda: ops.zeros((), z.dtype))
-        self.trackers["mmd"].update_state(mmd)
-        return loss + self.mmd_weight * mmd
+        prior_z = keras.random.normal(ops.shape(z), dtype=z.dtype, seed=self.seed_generator)
+        # A last batch of one example contributes 0 (mmd_imq needs two samples).
+        return {**super().extra_terms(images, y_pred), "mmd": (self.mmd_weight, losses.mmd_imq(z, prior_z))}
 
 
 def check_mmd_weight(mmd_weight) -> float:
@@ -72,9 +68,6 @@ class WAE(MMDPenalty, ConvVAE):
     def call(self, inputs, training=False):
         z, _ = self.encode(inputs, training=training)
         return {"out": self.decode(z, training=training), "z_mean": z, "z": z}
-
-    def regularizer(self, kl, z_mean, z_log_var, z):
-        return 0.0  # the MMD penalty is added by MMDPenalty.compute_loss
 
     def get_config(self):
         config = {**super().get_config(), "mmd_weight": self.mmd_weight}
