@@ -29,6 +29,9 @@ class SweepConfig:
     worker_id: str | None = None
     replicates: int | None = None
     replicate_top: int | None = None
+    backend: str | None = None
+    precision: str | None = None
+    memory_fraction: float | None = None
     image_every: int | None = None
     system_metrics: bool = True
 

@@ -28,6 +28,7 @@ from sweeps.space import load_space
 from sweeps.training import default_image_every
 from sweeps.tuner import TrialSetup, make_tuner
 from vae import config as paths
+from vae import runtime
 from vae.data import load_dataset
 from vae.errors import ConfigError, SweepError
 from vae.metrics import registry
@@ -140,6 +141,7 @@ class Sweep:
     def trial_setup(self) -> TrialSetup:
         fixed = {"dataset": self.space.dataset, "subset": self.subset, "seed": self.seed,
                  "likelihood": self.dataset.likelihood, "n_train": len(self.dataset.x_train), "sweep": self.name}
+        fixed.update({f"device_{k}": v for k, v in runtime.device_info().items()})
         return TrialSetup(client=self.client, experiment_id=self.experiment_id, parent_id=self.parent_id,
                           sweep=self.name, worker=self.worker, dataset=self.dataset, seed=self.seed, space=self.space,
                           metric_settings=self.metric_settings,

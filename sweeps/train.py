@@ -51,6 +51,7 @@ def train(args, extra_params: dict) -> dict:
         fit_model,
         tracked_callbacks,
     )
+    from vae import runtime
     from vae.data import load_dataset
     from vae.models import build_model, dataset_context
 
@@ -76,6 +77,7 @@ def train(args, extra_params: dict) -> dict:
         "learning_rate": args.learning_rate, "batch_size": args.batch_size, "depth": model.depth,
         "epochs": args.epochs, "seed": args.seed, "subset": args.subset, "likelihood": dataset.likelihood,
         "n_train": len(dataset.x_train), **extra_params,
+        **{f"device_{k}": v for k, v in runtime.device_info().items()},
     }
     tracking.log_params(client, run_id, {**params, **{f"version_{k}": v for k, v in tracking.versions().items()}})
     tracking.log_text(client, run_id, "\n".join(dataset.notes), "data_notes.txt")

@@ -34,6 +34,10 @@ def add_common(parser):
     parser.add_argument("--subset", type=int, help="use only N training images (and N/4 for val/test)")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     parser.add_argument("--tracking-uri", help="MLflow store (default $MLFLOW_TRACKING_URI or sqlite:///mlruns/mlflow.db)")
+    parser.add_argument("--backend", help="Keras backend: tensorflow or jax (default $KERAS_BACKEND or tensorflow)")
+    parser.add_argument("--precision", help="float32 (default) or mixed_bfloat16 (losses stay float32)")
+    parser.add_argument("--memory-fraction", type=float,
+                        help="share of each GPU's memory this process may take (default: all; with --workers N, 0.9/N)")
     parser.add_argument("--image-every", type=positive_int, metavar="N",
                         help="log reconstructions and samples as MLflow images every N epochs (default: about 5 per run)")
     parser.add_argument("--no-system-metrics", dest="system_metrics", action="store_false",
@@ -125,6 +129,11 @@ def main(argv=None) -> int:
         logging.getLogger(noisy).setLevel(logging.WARNING)
     try:
         args = build_parser().parse_args(argv)
+        if args.command in ("train", "sweep"):  # before Keras is imported
+            from vae import runtime
+
+            runtime.check_backend(args.backend)
+            runtime.configure(backend=args.backend, precision=args.precision, memory_fraction=args.memory_fraction)
         if args.command == "train":
             from sweeps.train import train
 

@@ -65,7 +65,9 @@ def run_chief(config: SweepConfig, host: str, port: int, n_workers: int) -> int:
     workers, status, start = [], record.FAILED, time.monotonic()
     try:
         chief.start()
-        argv = worker_command(sweep.resolved, join_address(connect_host(host), port))
+        # Workers sharing one GPU each take a share of its memory (JAX and TensorFlow take it all).
+        shares = sweep.resolved.replace(memory_fraction=config.memory_fraction or round(0.9 / max(n_workers, 1), 3))
+        argv = worker_command(shares, join_address(connect_host(host), port))
         workers = [LocalWorker(f"worker-{i}", argv) for i in range(n_workers)]
         supervise(chief, workers)
         stop_workers(workers, grace=60)

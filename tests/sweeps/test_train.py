@@ -150,3 +150,22 @@ def test_two_seeds_are_scored_on_the_same_images_and_k1_iwae_is_the_elbo(store, 
     assert m["test_nll_se"] > 0 and m["test_elbo_se"] > 0
     # k = 1: the IWAE estimate is a one-sample ELBO of the same images (other noise).
     assert abs(m["test_nll"] + m["test_elbo"]) < 2 * math.hypot(m["test_nll_se"], m["test_elbo_se"])
+
+
+@pytest.mark.backend_neutral
+def test_train_runs_on_the_current_backend_and_logs_backend_and_device(store, client, mnist_data):
+    import keras
+
+    assert main(["train", "--dataset", "mnist", "--data-dir", str(mnist_data), "--model", "mlp", "--latent-dim", "2",
+                 "--subset", "128", "--epochs", "1", "--budget", "smoke", "--tracking-uri", store]) == 0
+    [run] = all_runs(client)
+    params = run.data.params
+    assert run.info.status == "FINISHED" and "test_elbo" in run.data.metrics
+    assert params["device_backend"] == keras.backend.backend() == params["version_keras_backend"]
+    assert params["device_device"] and params["device_precision"] == "float32"
+
+
+def test_an_unsupported_backend_is_refused_in_one_line(store, capsys):
+    assert main(["train", "--dataset", "mnist", "--backend", "torch", "--tracking-uri", store]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == ["error: Keras backend 'torch' is not supported; use tensorflow or jax (--backend or KERAS_BACKEND)"]

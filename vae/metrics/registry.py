@@ -47,6 +47,7 @@ class MetricSettings:
     sampler_eval: int = 1000
     sampler_batch: int = 64
     sampler_seed: int = 0  # fixed: every trial is scored on the same sampled factors
+    off: tuple[str, ...] = ()  # metrics this budget leaves out (their cost buys nothing at its size)
 
 
 class TrialInputs:
