@@ -45,6 +45,9 @@ def test_train_records_params_epoch_histories_kl_per_dimension_and_images(store,
     assert m["val_elbo"] == pytest.approx(-(m["val_reconstruction_loss"] + m["val_kl_loss"]), rel=1e-4)
     assert m["test_elbo"] < 0 and 0 <= m["active_units"] <= 4
     assert m["test_nll"] <= -m["test_elbo"] + 5  # the IWAE bound is tighter than the ELBO (up to noise)
+    # Generation quality in a reference classifier's features (the default quick budget computes it).
+    assert m["sample_frechet_distance"] >= 0 and 0 <= m["sample_precision"] <= 1 and 0 <= m["sample_recall"] <= 1
+    assert 0 < m["reference_accuracy"] <= 1 and m["sample_count"] == m["eval_images"]
     artifacts = {a.path for a in client.list_artifacts(run.info.run_id, "images")}
     assert {a for a in artifacts if "+step+" not in a} == {f"images/{n}.png" for n in IMAGES}
     # two epochs, a snapshot each: reconstructions and samples, as PNG and the UI's WebP
@@ -94,7 +97,8 @@ def recorded(tmp_path_factory, mnist_data) -> Path:
     """A store holding one finished training run, made once; each case works on a copy."""
     root = tmp_path_factory.mktemp("recorded")
     assert main(["train", "--dataset", "mnist", "--data-dir", str(mnist_data), "--model", "mlp", "--latent-dim", "2",
-                 "--subset", "64", "--epochs", "1", "--tracking-uri", f"sqlite:///{root / 'mlflow.db'}"]) == 0
+                 "--subset", "64", "--epochs", "1", "--budget", "smoke",
+                 "--tracking-uri", f"sqlite:///{root / 'mlflow.db'}"]) == 0
     return root / "mlflow.db"
 
 
@@ -139,7 +143,7 @@ def test_console_script_prints_one_line_without_traceback(tmp_path):
 
 def test_two_seeds_are_scored_on_the_same_images_and_k1_iwae_is_the_elbo(store, client, mnist_data):
     common = ["train", "--dataset", "mnist", "--data-dir", str(mnist_data), "--model", "mlp", "--latent-dim", "2",
-              "--subset", "128", "--epochs", "1", "--tracking-uri", store]
+              "--subset", "128", "--epochs", "1", "--budget", "smoke", "--tracking-uri", store]
     assert main([*common, "--seed", "0"]) == 0
     assert main([*common, "--seed", "1", "--iwae-samples", "1"]) == 0
     first, second = sorted(all_runs(client), key=lambda r: r.data.params["seed"])
