@@ -237,16 +237,17 @@ def print_table(runs, key):
         print("  " + "  ".join(f"{str(c)[:13]:>13}" for c in cells))
 
 
-def run_sweep(config: SweepConfig) -> int:
+def run_sweep(config: SweepConfig, restartable: bool = False) -> int:
     """The standalone lifecycle: prepare, open the parent run, search, finish.
 
-    Between two trials the process restarts itself (and resumes) when its memory has grown
-    past the limit (see ``sweeps.process``).
+    With ``restartable`` (the ``vaesweep`` command, never a caller in the same process), the
+    process restarts itself between two trials (and resumes) when its memory has grown past
+    the limit (see ``sweeps.process``).
     """
     watch = MemoryWatch()
     sweep = Sweep(config)
     sweep.open_parent()
-    tuner = sweep.make_tuner(restart_check=watch.exceeded)
+    tuner = sweep.make_tuner(restart_check=watch.exceeded if restartable else None)
     sweep.announce()
     if sweep.space.objective.removeprefix("val_") == "loss" and len(sweep.space.models) > 1:
         say("note: 'loss' is each family's own objective (a β-weighted ELBO, WAE's MMD penalty, VQ-VAE's "

@@ -110,8 +110,11 @@ def parse_params(pairs):
     return params
 
 
-def sweep_command(args) -> int:
-    """A standalone sweep, or one role of a distributed one; SIGTERM ends it as Ctrl-C does."""
+def sweep_command(args, restartable: bool = False) -> int:
+    """A standalone sweep, or one role of a distributed one; SIGTERM ends it as Ctrl-C does.
+
+    ``restartable``: this process is the command itself, which may replace itself with a
+    resumed sweep when its memory grows (never a caller's process, a test's say)."""
     from sweeps.config import SweepConfig
     from sweeps.distributed import distributed_command, is_distributed
     from sweeps.orchestrator import run_sweep
@@ -119,7 +122,7 @@ def sweep_command(args) -> int:
 
     config = SweepConfig.from_args(args)
     with sigterm_as_interrupt():
-        return distributed_command(config) if is_distributed(config) else run_sweep(config)
+        return distributed_command(config) if is_distributed(config) else run_sweep(config, restartable)
 
 
 def main(argv=None) -> int:
@@ -139,7 +142,7 @@ def main(argv=None) -> int:
 
             train(args, parse_params(args.param))
         elif args.command == "sweep":
-            return sweep_command(args)
+            return sweep_command(args, restartable=argv is None)
         elif args.command == "report":
             from reports.cli import report_command
 
