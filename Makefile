@@ -37,9 +37,9 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP) ## Create .venv and install vaesweep (CPU); make install ACCEL=cuda adds JAX for GPUs
 
-test: $(STAMP) ## Run the test suite, then its backend-neutral tests again on JAX
-	$(BIN)/python -m pytest -q
-	KERAS_BACKEND=jax $(BIN)/python -m pytest -q -m backend_neutral
+test: $(STAMP) ## Run the test suite (2 processes), then its backend-neutral tests again on JAX
+	$(BIN)/python -m pytest -q -n 2 --dist loadgroup
+	KERAS_BACKEND=jax $(BIN)/python -m pytest -q -n 2 --dist loadgroup -m backend_neutral
 
 lint: $(STAMP) ## Check the code with ruff
 	$(BIN)/ruff check vae sweeps reports tests benchmarks

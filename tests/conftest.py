@@ -43,3 +43,12 @@ def client(store):
     from mlflow.tracking import MlflowClient
 
     return MlflowClient(tracking_uri=store)
+
+
+def pytest_collection_modifyitems(items):
+    """Under ``pytest -n N --dist loadgroup`` (make test) a module's tests stay on one worker, so
+    its module fixtures are built once; the report tests share one worker and one store."""
+    for item in items:
+        path = Path(str(item.fspath)).resolve().relative_to(Path(__file__).resolve().parent)
+        group = "reports" if path.parts[0] == "reports" else str(path)
+        item.add_marker(pytest.mark.xdist_group(group))
