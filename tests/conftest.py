@@ -46,9 +46,8 @@ def client(store):
 
 
 def pytest_collection_modifyitems(items):
-    """Under ``pytest -n N --dist loadgroup`` (make test) a module's tests stay on one worker, so
-    its module fixtures are built once; the report tests share one worker and one store."""
+    """Under ``pytest -n N --dist loadgroup`` (make test) the report tests share one worker and
+    so one store (built once, by a sweep); every other test goes wherever a worker is free."""
     for item in items:
-        path = Path(str(item.fspath)).resolve().relative_to(Path(__file__).resolve().parent)
-        group = "reports" if path.parts[0] == "reports" else str(path)
-        item.add_marker(pytest.mark.xdist_group(group))
+        if Path(str(item.fspath)).resolve().parent.name == "reports":
+            item.add_marker(pytest.mark.xdist_group("reports"))
