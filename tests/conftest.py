@@ -45,6 +45,7 @@ def client(store):
     return MlflowClient(tracking_uri=store)
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
 def pytest_collection_modifyitems(items):
     """Under ``pytest -n N --dist loadgroup`` (make test) the report tests share one worker and
     so one store (built once, by a sweep); every other test goes wherever a worker is free."""
