@@ -44,11 +44,3 @@ def client(store):
 
     return MlflowClient(tracking_uri=store)
 
-
-@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
-def pytest_collection_modifyitems(items):
-    """Under ``pytest -n N --dist loadgroup`` (make test) the report tests share one worker and
-    so one store (built once, by a sweep); every other test goes wherever a worker is free."""
-    for item in items:
-        if Path(str(item.fspath)).resolve().parent.name == "reports":
-            item.add_marker(pytest.mark.xdist_group("reports"))

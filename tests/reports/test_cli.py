@@ -5,6 +5,9 @@ from sweep_names import MAIN_NAME
 
 from vaesweep.cli import main
 
+# One worker builds the shared report store once (make test runs pytest -n 2 --dist loadgroup).
+pytestmark = pytest.mark.xdist_group("reports")
+
 
 def test_report_writes_reports_dataset_html_and_prints_its_path(store, tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)

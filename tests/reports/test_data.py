@@ -9,6 +9,9 @@ from reports import data as d
 from sweeps import record
 from vae.errors import SweepError
 
+# One worker builds the shared report store once (make test runs pytest -n 2 --dist loadgroup).
+pytestmark = pytest.mark.xdist_group("reports")
+
 
 def test_latest_sweep_without_a_finished_trial_is_refused_in_one_line(store):
     with pytest.raises(SweepError) as error:

@@ -9,6 +9,9 @@ from scipy import stats as scipy_stats
 
 from reports import disentanglement, expected_results, stats
 
+# One worker builds the shared report store once (make test runs pytest -n 2 --dist loadgroup).
+pytestmark = pytest.mark.xdist_group("reports")
+
 
 def _frame(rows):
     """A trial frame as ``reports.data.trial_frame`` makes it, from dicts of the columns used."""

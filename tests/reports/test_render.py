@@ -12,6 +12,9 @@ from reports.data import CODES, MANIFOLD_IMAGES
 from reports.figures import MISSING, fmt, seconds
 from sweeps import record
 
+# One worker builds the shared report store once (make test runs pytest -n 2 --dist loadgroup).
+pytestmark = pytest.mark.xdist_group("reports")
+
 MANIFOLD = next(iter(MANIFOLD_IMAGES.values()))
 
 

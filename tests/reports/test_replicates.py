@@ -2,7 +2,12 @@
 
 import math
 
+import pytest
+
 from sweeps import record
+
+# One worker builds the shared report store once (make test runs pytest -n 2 --dist loadgroup).
+pytestmark = pytest.mark.xdist_group("reports")
 
 
 def test_the_top_configuration_is_trained_with_three_seeds_and_chosen_by_its_mean(store, sweep):

@@ -8,6 +8,9 @@ from reports import hyperparams, latent, rate_distortion, table
 from reports.data import CODES
 from reports.figures import fmt, seconds
 
+# One worker builds the shared report store once (make test runs pytest -n 2 --dist loadgroup).
+pytestmark = pytest.mark.xdist_group("reports")
+
 
 def test_two_dimensional_codes_are_drawn_as_they_are():
     codes = np.random.default_rng(0).normal(size=(50, 2))
