@@ -26,6 +26,7 @@ from sweeps.evaluation import SETTINGS  # noqa: E402
 from sweeps.training import compile_model, fit_model  # noqa: E402
 from vae.data import load_dataset  # noqa: E402
 from vae.metrics import registry  # noqa: E402
+from vae.metrics.inputs import TrialInputs  # noqa: E402
 from vae.models import build_model  # noqa: E402
 
 
@@ -38,7 +39,7 @@ def trained(dataset, family: str, latent_dim: int, seed: int, epochs: int, **ext
 
 
 def metric(model, dataset, name: str, settings) -> dict:
-    return registry.METRICS[name].compute(registry.TrialInputs(model, dataset, settings))
+    return registry.METRICS[name].compute(TrialInputs(model, dataset, settings))
 
 
 def spread(values) -> str:

@@ -32,6 +32,7 @@ class SweepConfig:
     backend: str | None = None
     precision: str | None = None
     memory_fraction: float | None = None
+    inception_weights: str | None = None
     image_every: int | None = None
     system_metrics: bool = True
 

@@ -11,7 +11,8 @@ from dataclasses import asdict
 import numpy as np
 
 from sweeps.console import say
-from vae.metrics.registry import METRICS, MetricSettings, TrialInputs
+from vae.metrics.inputs import MetricSettings, TrialInputs
+from vae.metrics.registry import METRICS
 
 SETTINGS = {
     # A check that the machinery runs: no reference network is trained for 64 samples.
@@ -41,8 +42,7 @@ def trial_metrics(model, dataset, settings: MetricSettings, seed: int = 0):
     inputs = TrialInputs(model, dataset, settings)
     values, skipped = {}, {}
     for metric in METRICS.values():
-        reason = metric.unmet(model, dataset) or (
-            "left out by this budget's metric settings (raise the budget to compute it)" if metric.name in settings.off else None)
+        reason = metric.unmet(model, dataset) or settings_reason(metric, settings)
         if reason:
             skipped[metric.name] = reason
             continue
@@ -59,6 +59,15 @@ def trial_metrics(model, dataset, settings: MetricSettings, seed: int = 0):
             codes["labels" if inputs.y_eval.ndim == 1 else "factors"] = inputs.y_eval
             codes["factor_names"] = np.array(dataset.factor_names)
     return values, params, skipped, arrays
+
+
+def settings_reason(metric, settings: MetricSettings) -> str | None:
+    """Why the budget's settings leave a metric out, or None."""
+    if metric.name in settings.off:
+        return "left out by this budget's metric settings (raise the budget to compute it)"
+    if metric.setting and getattr(settings, metric.setting) is None:
+        return f"needs {metric.setting_hint}"
+    return None
 
 
 def npz(arrays: dict) -> bytes:

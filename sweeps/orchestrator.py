@@ -10,6 +10,7 @@ the steps every role shares: open or join the parent run, make the tracked tuner
 workers' from the same steps.
 """
 
+import dataclasses
 import hashlib
 import sys
 import time
@@ -56,7 +57,7 @@ class Sweep:
         self.budget = self.space.budgets[config.budget]
         self.subset = self.budget.subset if config.subset is None else config.subset
         self.max_trials = config.max_trials or self.budget.max_trials
-        self.metric_settings = SETTINGS[config.budget]
+        self.metric_settings = dataclasses.replace(SETTINGS[config.budget], inception_weights=config.inception_weights)
         self.seed = config.seed
         self.dataset = load_dataset(self.space.dataset, data_dir=config.data_dir, subset=self.subset, seed=self.seed)
         self.check_objective()

@@ -31,7 +31,8 @@ def metric_settings(args):
 
     from sweeps.evaluation import SETTINGS
 
-    changes = {"iwae_samples": args.iwae_samples, "eval_images": args.eval_images}
+    changes = {"iwae_samples": args.iwae_samples, "eval_images": args.eval_images,
+               "inception_weights": args.inception_weights}
     return dataclasses.replace(SETTINGS[args.budget], **{k: v for k, v in changes.items() if v is not None})
 
 

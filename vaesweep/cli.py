@@ -36,6 +36,8 @@ def add_common(parser):
     parser.add_argument("--tracking-uri", help="MLflow store (default $MLFLOW_TRACKING_URI or sqlite:///mlruns/mlflow.db)")
     parser.add_argument("--backend", help="Keras backend: tensorflow or jax (default $KERAS_BACKEND or tensorflow)")
     parser.add_argument("--precision", help="float32 (default) or mixed_bfloat16 (losses stay float32)")
+    parser.add_argument("--inception-weights", metavar="PATH",
+                        help="Keras' InceptionV3 no-top weights file: adds the standard FID (nothing is downloaded)")
     parser.add_argument("--memory-fraction", type=float,
                         help="share of each GPU's memory this process may take (default: all; with --workers N, 0.9/N)")
     parser.add_argument("--image-every", type=positive_int, metavar="N",
@@ -135,6 +137,9 @@ def main(argv=None) -> int:
         if args.command in ("train", "sweep"):  # before Keras is imported
             from vae import runtime
 
+            if args.inception_weights and not os.path.isfile(args.inception_weights):
+                raise ConfigError(f"--inception-weights {args.inception_weights}: no such file; pass the path of "
+                                  "inception_v3_weights_tf_dim_ordering_tf_kernels_notop.h5")
             runtime.check_backend(args.backend)
             runtime.configure(backend=args.backend, precision=args.precision, memory_fraction=args.memory_fraction)
         if args.command == "train":

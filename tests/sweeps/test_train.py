@@ -89,6 +89,7 @@ BAD_INPUTS = {
     "not a number": (["--epochs", "two"], "invalid int value"),
     "cvae without labels": (["--dataset", "dsprites", "--model", "cvae"], "are not 0/1 attributes"),
     "beta for a wae": (["--model", "wae", "--beta", "4"], "wae"),
+    "missing inception weights": (["--inception-weights", "{tmp}/none.h5"], "none.h5: no such file"),
 }
 
 

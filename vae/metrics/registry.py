@@ -11,75 +11,23 @@ Adding a metric: one module beside this one and one entry below.
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cached_property
 
 import numpy as np
 from keras import ops
 
-from vae.evaluate import active_units, per_image_elbo, posterior_means
+from vae.evaluate import active_units, per_image_elbo
 from vae.metrics import likelihood
 from vae.metrics.beta_vae import beta_vae_score
 from vae.metrics.dci import dci
 from vae.metrics.factor_vae import factor_vae_score
-from vae.metrics.generation import generation_quality
+from vae.metrics.generation import generation_quality, inception_fid
+from vae.metrics.inputs import TrialInputs
 from vae.metrics.mig import mig
 from vae.metrics.modularity import modularity
 from vae.metrics.probe import linear_probe
 from vae.metrics.reference import reference_network
 from vae.metrics.sap import sap
 from vae.metrics.total_correlation import gaussian_total_correlation
-
-
-@dataclass(frozen=True)
-class MetricSettings:
-    """How much work the trial metrics may do (each budget has its own, see ``sweeps.evaluation``).
-
-    ``eval_images`` is the size of the evaluation set: the first images of the dataset's fixed
-    test set, the same for every figure of a trial and every trial of a budget.
-    """
-
-    eval_images: int = 2000
-    fit_images: int = 2000  # training codes that the supervised metrics (probe, SAP, DCI) fit on
-    iwae_samples: int = 1000
-    num_bins: int = 20
-    dci_estimators: int = 50
-    sampler_train: int = 2000
-    sampler_eval: int = 1000
-    sampler_batch: int = 64
-    sampler_seed: int = 0  # fixed: every trial is scored on the same sampled factors
-    off: tuple[str, ...] = ()  # metrics this budget leaves out (their cost buys nothing at its size)
-
-
-class TrialInputs:
-    """What a trial's metrics read: the model, the evaluation set and, lazily, their codes."""
-
-    def __init__(self, model, dataset, settings: MetricSettings):
-        self.model, self.dataset, self.settings = model, dataset, settings
-        n, m = settings.eval_images, settings.fit_images
-        self.x_eval, self.y_eval = dataset.x_test[:n], _rows(dataset.y_test, n)
-        self.x_fit, self.y_fit = dataset.x_train[:m], _rows(dataset.y_train, m)
-        self.per_image: dict[str, np.ndarray] = {}  # per-image values, for paired comparisons
-
-    def codes_of(self, x, y=None) -> np.ndarray:
-        return posterior_means(self.model, self.model.training_inputs(x, y) if self.model.conditional else x)[0]
-
-    @cached_property
-    def codes_eval(self) -> np.ndarray:
-        return self.codes_of(self.x_eval, self.y_eval)
-
-    @cached_property
-    def codes_fit(self) -> np.ndarray:
-        return self.codes_of(self.x_fit, self.y_fit)
-
-    def representation(self, observations) -> np.ndarray:
-        return self.codes_of(observations)
-
-    def sampler_rng(self) -> np.random.RandomState:
-        return np.random.RandomState(self.settings.sampler_seed)
-
-
-def _rows(y, n):
-    return None if y is None else y[:n]
 
 
 # Requirements: name -> check(model, dataset) returning None when met, else the reason ----------
@@ -135,6 +83,8 @@ class Metric:
     columns: tuple[Column, ...]
     compute: Callable[[TrialInputs], dict]
     core: bool = False  # a report column whether or not any trial logged it
+    setting: str | None = None  # a MetricSettings field the metric cannot run without (a user's file)
+    setting_hint: str = ""  # how the user provides it
 
     def unmet_by_family(self, family) -> str | None:
         """Why the metric does not apply to a family (a model class or instance), whatever the data."""
@@ -172,20 +122,27 @@ def _likelihood(t: TrialInputs) -> dict:
     return likelihood.summarize_nll(values, int(np.prod(t.x_eval.shape[1:])))
 
 
-def _generation(t: TrialInputs) -> dict:
-    """Samples of the model against the evaluation images, in a reference network's features.
-
-    Bernoulli models are sampled in the data space (binary pixels drawn from the decoded
-    probabilities, as the binarized data are); Gaussian models contribute their decoded means.
-    """
+def _samples(t: TrialInputs) -> np.ndarray:
+    """As many model samples as evaluation images. Bernoulli models are sampled in the data space
+    (binary pixels drawn from the decoded probabilities, as the binarized data are); Gaussian
+    models contribute their decoded means."""
     n, seed = len(t.x_eval), t.settings.sampler_seed
     z = t.model.sample_latents(n, seed=seed)
     means = np.concatenate([ops.convert_to_numpy(t.model.mean_image(t.model.decode(ops.convert_to_tensor(z[i:i + 256]))))
                             for i in range(0, n, 256)])
     if t.dataset.likelihood == "bernoulli":
         means = (np.random.default_rng(seed).random(means.shape) < means).astype(np.float32)
+    return means
+
+
+def _generation(t: TrialInputs) -> dict:
+    """Samples against the evaluation images, in a reference network's features."""
     reference = reference_network(t.dataset)
-    return {**generation_quality(means, t.x_eval, reference), "reference_accuracy": reference.accuracy}
+    return {**generation_quality(_samples(t), t.x_eval, reference), "reference_accuracy": reference.accuracy}
+
+
+def _inception(t: TrialInputs) -> dict:
+    return inception_fid(_samples(t), t.x_eval, t.settings.inception_weights)
 
 
 def _sampler_kwargs(t: TrialInputs) -> dict:
@@ -211,6 +168,11 @@ METRICS: dict[str, Metric] = {m.name: m for m in (
         Column("sample_precision", "precision", "max", "fraction of samples inside the real images' k=3 manifold"),
         Column("sample_recall", "recall", "max", "fraction of real images inside the samples' k=3 manifold"),
         Column("reference_accuracy", "ref. acc.", "max", "test accuracy of the reference classifier")), _generation),
+    Metric("inception_fid", ("unconditional",), (
+        Column("inception_fid", "FID", "min", "Fréchet Inception Distance of samples to the evaluation images "
+               "(InceptionV3 features; biased by the sample count, see inception_fid_count)"),), _inception,
+        setting="inception_weights", setting_hint="--inception-weights PATH (Keras' InceptionV3 no-top weights file; "
+                                                  "nothing is downloaded)"),
     Metric("active_units", ("vector_code",), (
         Column("active_units", "active units", "max",
                "latent dimensions whose posterior mean varies by more than 0.01 (Burda et al.)"),), _active_units, core=True),
