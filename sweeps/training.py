@@ -57,11 +57,12 @@ def default_image_every(epochs: int) -> int:
 
 
 class ImageSnapshots(SharedCallback):
-    """Every ``every`` epochs (and after the last), logs the reconstructions of fixed inputs (the
-    first test images) and the decodes of fixed prior draws (``seed``) as MLflow images
-    (``key`` = ``reconstructions`` / ``samples``, ``step`` = epoch), which the UI compares
-    across runs and over training. A VQ-VAE's prior is fitted after training: its samples
-    during training come from the uniform prior."""
+    """Before training, every ``every`` epochs and after the last, logs the reconstructions of
+    fixed inputs (the first test images) and the decodes of fixed prior draws (``seed``) as
+    MLflow images (``key`` = ``reconstructions`` / ``samples``, ``step`` = epochs trained, so
+    step 0 is the untrained model), which the UI compares across runs and over training. A
+    VQ-VAE's prior is fitted after training: its samples during training come from the
+    uniform prior."""
 
     FIXED_IMAGES = 10
 
@@ -70,13 +71,22 @@ class ImageSnapshots(SharedCallback):
         self.client, self.run_id, self.every, self.seed = client, run_id, every, seed
         self.x, self.y = dataset.x_test[: self.FIXED_IMAGES], dataset.y_test
 
+        self.started = False
+
+    def on_epoch_begin(self, epoch, logs=None):
+        if not self.started:  # the first epoch of this fit (Hyperband resumes at a later one)
+            self.started = True
+            self.snapshot(epoch)
+
     def on_epoch_end(self, epoch, logs=None):
-        if (epoch + 1) % self.every and epoch + 1 != self.params.get("epochs"):
-            return
+        if (epoch + 1) % self.every == 0 or epoch + 1 == self.params.get("epochs"):
+            self.snapshot(epoch + 1)
+
+    def snapshot(self, step: int) -> None:
         figures = {"reconstructions": images.reconstructions(self.model, self.x, y=self.y),
                    "samples": images.samples(self.model, seed=self.seed, y=self.y)}
         for key, image in figures.items():
-            self.client.log_image(self.run_id, image, key=key, step=epoch)
+            self.client.log_image(self.run_id, image, key=key, step=step)
 
 
 class TrialGuard(SharedCallback):

@@ -50,8 +50,8 @@ def test_train_records_params_epoch_histories_kl_per_dimension_and_images(store,
     assert 0 < m["reference_accuracy"] <= 1 and m["sample_count"] == m["eval_images"]
     artifacts = {a.path for a in client.list_artifacts(run.info.run_id, "images")}
     assert {a for a in artifacts if "+step+" not in a} == {f"images/{n}.png" for n in IMAGES}
-    # two epochs, a snapshot each: reconstructions and samples, as PNG and the UI's WebP
-    assert sorted(a.split("+step+")[1].split("+")[0] for a in artifacts if "+step+" in a) == ["0"] * 4 + ["1"] * 4
+    # before training and after each of two epochs: reconstructions and samples, as PNG and WebP
+    assert sorted(a.split("+step+")[1].split("+")[0] for a in artifacts if "+step+" in a) == ["0"] * 4 + ["1"] * 4 + ["2"] * 4
     local = client.download_artifacts(run.info.run_id, "images/samples.png")
     assert Image.open(local).size[0] > 28 * 8
     model = client.get_logged_model(record.logged_model_id(client, run.info.run_id))
