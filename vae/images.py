@@ -24,7 +24,8 @@ def to_grid(images: np.ndarray, rows: int, cols: int, pad: int = 2) -> np.ndarra
         r, q = divmod(i, cols)
         y, x = pad + r * (h + pad), pad + q * (w + pad)
         grid[y : y + h, x : x + w] = images[i]
-    grid = np.clip(grid * 255.0 + 0.5, 0, 255).astype(np.uint8)
+    # A diverged model decodes NaN: shown black rather than as undefined bytes.
+    grid = np.clip(np.nan_to_num(grid * 255.0 + 0.5, nan=0.0), 0, 255).astype(np.uint8)
     return grid[..., 0] if c == 1 else grid
 
 
