@@ -190,7 +190,7 @@ def test_the_mlflow_ui_serves_the_image_snapshots_of_two_runs(sweep):
         run_id = trial.info.run_id
         listing = json.loads(get(f"/ajax-api/2.0/mlflow/artifacts/list?run_id={run_id}&path=images"))
         files = [f["path"] for f in listing["files"] if "+step+" in f["path"]]
-        assert len(files) == 4
+        assert len(files) == 8  # steps 0 and 1 of two keys, each a PNG and a compressed copy
         png = next(f for f in files if f.startswith("images/reconstructions") and f.endswith(".png"))
         image = Image.open(BytesIO(get(f"/get-artifact?path={urllib.parse.quote(png)}&run_uuid={run_id}")))
         assert image.size == (10 * 30 + 2, 2 * 30 + 2)  # two rows of the first ten test images
