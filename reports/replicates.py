@@ -18,7 +18,7 @@ def interval(values) -> tuple[float, float, float]:
 
 
 def build(sweep: d.Sweep) -> dict:
-    runs = d.pd.concat([sweep.trials, sweep.replicates]) if len(sweep.replicates) else sweep.trials
+    runs = stats.seed_runs(sweep)
     if not len(sweep.replicates) or "config_digest" not in runs:
         return {"applies": False, "reason": "no configuration was trained with several seeds (--replicates R, or "
                                             "replicates: in the budget)"}

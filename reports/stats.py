@@ -8,14 +8,13 @@ standard error of the metric (``<metric>_se``, e.g. ``test_nll_se``), and otherw
 has no interval.
 """
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from reports.figures import fmt
+from vae.metrics.paired import mean_interval
 
 Z95 = 1.96
 NO_INTERVAL = "one seed, no interval"
@@ -44,16 +43,6 @@ class Estimate:
     @property
     def text(self) -> str:
         return fmt(self.value) + ("" if self.half_width is None else f" ± {fmt(self.half_width)}")
-
-
-def mean_interval(values) -> tuple[float, float | None]:
-    """The mean of ``values`` and half its 95% t interval (None for fewer than two values)."""
-    values = np.asarray(values, dtype=np.float64)
-    mean = float(values.mean())
-    if len(values) < 2:
-        return mean, None
-    sem = float(values.std(ddof=1)) / math.sqrt(len(values))
-    return mean, float(stats.t.ppf(0.975, len(values) - 1)) * sem
 
 
 def seed_runs(sweep) -> pd.DataFrame:

@@ -16,13 +16,13 @@ from dataclasses import dataclass
 
 import keras
 import numpy as np
-from scipy import stats
 
 from sweeps import inputs, record, tracking
 from sweeps.console import say
 from sweeps.hypermodel import build_configuration
 from sweeps.training import TrialGuard, finish_run, fit_model, tracked_callbacks
 from sweeps.tuner import best_of, failure_text, trial_params
+from vae.metrics.paired import mean_interval
 
 DEFAULT_TOP = 3
 
@@ -52,11 +52,8 @@ class Summary:
 
     def interval(self) -> tuple[float, float]:
         """The 95% interval of the mean over seeds (NaN bounds with one seed)."""
-        n = len(self.values)
-        if n < 2:
-            return math.nan, math.nan
-        half = stats.t.ppf(0.975, n - 1) * float(np.std(self.values, ddof=1)) / math.sqrt(n)
-        return self.mean - half, self.mean + half
+        mean, half = mean_interval(self.values)
+        return (math.nan, math.nan) if half is None else (mean - half, mean + half)
 
 
 def objective_value(sweep, history, figures: dict) -> float:

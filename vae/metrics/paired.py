@@ -10,6 +10,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+from scipy import stats
 
 Z95 = 1.959963984540054  # two-sided 95% quantile of the normal distribution
 
@@ -57,3 +58,13 @@ def compare_to_best(per_image: dict[str, np.ndarray], direction: str) -> tuple[s
     best = max(per_image, key=lambda name: sign * float(np.mean(per_image[name])))
     differences = [paired_difference(name, values, per_image[best]) for name, values in per_image.items()]
     return best, sorted(differences, key=lambda d: -sign * d.mean)
+
+
+def mean_interval(values) -> tuple[float, float | None]:
+    """The mean of ``values`` (one per seed) and half its 95% t interval; None for fewer than
+    two values (few seeds: the normal 1.96 would be too narrow)."""
+    values = np.asarray(values, dtype=np.float64)
+    mean = float(values.mean())
+    if len(values) < 2:
+        return mean, None
+    return mean, float(stats.t.ppf(0.975, len(values) - 1)) * float(values.std(ddof=1)) / math.sqrt(len(values))
