@@ -23,7 +23,7 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
 from sweeps.evaluation import SETTINGS  # noqa: E402
-from sweeps.training import compile_model, fit_model  # noqa: E402
+from sweeps.hypermodel import compile_model, fit_model  # noqa: E402
 from vae.data import load_dataset  # noqa: E402
 from vae.metrics import registry  # noqa: E402
 from vae.metrics.inputs import TrialInputs  # noqa: E402

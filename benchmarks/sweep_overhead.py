@@ -22,10 +22,10 @@ sys.path.insert(0, str(ROOT))
 import dataclasses  # noqa: E402
 from collections import defaultdict  # noqa: E402
 
+import sweeps.evaluation as evaluation  # noqa: E402
 import sweeps.hypermodel as hypermodel  # noqa: E402
 import sweeps.progress as progress  # noqa: E402
 import sweeps.tracking as tracking  # noqa: E402
-import sweeps.training as training  # noqa: E402
 import vae.images as images  # noqa: E402
 from vae.metrics import registry  # noqa: E402
 from vaesweep.cli import main as cli  # noqa: E402
@@ -69,7 +69,7 @@ def main():
     args = parser.parse_args()
     progress.SweepProgress.trial_ended = record_memory(progress.SweepProgress.trial_ended)
     hypermodel.fit_model = timed("fit", hypermodel.fit_model)
-    training.evaluate.evaluate = timed("test-set terms", training.evaluate.evaluate)
+    evaluation.evaluate.evaluate = timed("test-set terms", evaluation.evaluate.evaluate)
     tracking.log_keras_model = timed("model logged (Keras flavor)", tracking.log_keras_model)
     images.all_images = timed("images", images.all_images)
     for name, metric in list(registry.METRICS.items()):

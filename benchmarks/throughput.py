@@ -27,8 +27,9 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from sweeps import tracking  # noqa: E402
-from sweeps.training import compile_model, fit_tracked  # noqa: E402
+from sweeps import record, tracking  # noqa: E402
+from sweeps.callbacks import EpochLogger  # noqa: E402
+from sweeps.hypermodel import compile_model, fit_model  # noqa: E402
 from vae import losses, runtime  # noqa: E402
 from vae.data import load_dataset  # noqa: E402
 from vae.models import build_model  # noqa: E402
@@ -37,7 +38,7 @@ PLAIN = "plain tf.function loop"
 
 
 def ours(dataset, args, client, run_id, variant):
-    """The platform's path: build_model + compile + fit_tracked (MLflow logging every epoch),
+    """The platform's path: build_model + compile + fit_model with the MLflow epoch logger,
     compiled as ``variant`` says. Yields after each epoch."""
     keras.utils.set_random_seed(0)
     model = build_model("conv", dataset.image_shape, dataset.likelihood, latent_dim=args.latent_dim, depth=args.depth)
@@ -47,8 +48,8 @@ def ours(dataset, args, client, run_id, variant):
         jit, steps = variant.split(":")
         model.compile(optimizer=keras.optimizers.Adam(1e-3), jit_compile=jit == "on", steps_per_execution=int(steps))
     for epoch in range(args.epochs):
-        fit_tracked(model, dataset, client, run_id, epochs=epoch + 1, initial_epoch=epoch,
-                    batch_size=args.batch_size, progress_prefix=None)
+        fit_model(model, dataset, epochs=epoch + 1, initial_epoch=epoch, batch_size=args.batch_size,
+                  callbacks=[EpochLogger(client, run_id)])
         yield
 
 
@@ -106,7 +107,7 @@ def main():
     images = len(dataset.x_train) + len(dataset.x_val)
     with tempfile.TemporaryDirectory() as tmp:
         client = tracking.connect(f"sqlite:///{tmp}/mlflow.db")
-        run_id = client.create_run(tracking.experiment_id(client, "bench")).info.run_id
+        run_id = record.create_run(client, tracking.experiment_id(client, "bench"), record.TRAIN, "throughput")
         loops = {PLAIN: plain(dataset, args)}
         loops.update({f"fit {v}": ours(dataset, args, client, run_id, v) for v in args.variants.split(",")})
         rates, first = {name: [] for name in loops}, {}

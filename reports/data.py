@@ -20,7 +20,6 @@ from mlflow.tracking import MlflowClient
 
 from reports.frame import trial_frame
 from sweeps import record, tracking
-from vae import config
 from vae.errors import SweepError
 from vae.metrics import registry
 
@@ -181,7 +180,7 @@ def load_sweep(dataset: str, sweep: str | None = None, tracking_uri: str | None 
         SweepError: the store or experiment is missing or empty, the sweep is unknown, or it
             has no finished trial.
     """
-    uri = tracking_uri or config.default_tracking_uri()
+    uri = tracking_uri or tracking.default_tracking_uri()
     if uri.startswith("sqlite:///") and not Path(uri.removeprefix("sqlite:///")).is_file():
         raise SweepError(f"no MLflow store at {uri.removeprefix('sqlite:///')}; run a sweep first "
                          f"(make sweep DATASET={dataset}) or pass --tracking-uri")

@@ -1,14 +1,13 @@
-"""The typed configuration of a sweep: what ``vaesweep sweep`` was asked to do.
+"""The typed configurations of the commands: what ``vaesweep sweep``, ``train`` and ``server``
+were asked to do.
 
-The orchestrator and the distributed roles are built from a ``SweepConfig``, never from an
-argparse namespace; ``to_argv`` turns one back into the options that start the same sweep
-in another process (a worker, or this process restarted).
+``vaesweep.cli`` turns arguments into these; ``sweeps`` never sees an argparse namespace.
+``SweepConfig.to_argv`` turns a sweep's configuration back into the options that start the
+same sweep in another process (a worker, or this process restarted).
 """
 
 import dataclasses
 from dataclasses import dataclass
-
-from vae.errors import ConfigError
 
 
 @dataclass(frozen=True)
@@ -36,17 +35,6 @@ class SweepConfig:
     image_every: int | None = None
     system_metrics: bool = True
 
-    def __post_init__(self):
-        if self.subset is not None and self.subset < 1:
-            raise ConfigError(f"--subset must be a positive number of images, got {self.subset}")
-
-    @classmethod
-    def from_args(cls, args) -> "SweepConfig":
-        names = {f.name for f in dataclasses.fields(cls)} - {"space_file"}
-        values = {name: getattr(args, name, None) for name in names}
-        values = {k: v for k, v in values.items() if v is not None}
-        return cls(space_file=getattr(args, "config", None), **values)
-
     def replace(self, **changes) -> "SweepConfig":
         return dataclasses.replace(self, **changes)
 
@@ -62,3 +50,38 @@ class SweepConfig:
             if value is not None:
                 argv += [option, str(value)]
         return argv + (["--resume"] if self.resume else []) + ([] if self.system_metrics else ["--no-system-metrics"])
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """One ``vaesweep train`` run: a configuration, its data and what its evaluation does."""
+
+    dataset: str = "mnist"
+    model: str = "conv"
+    latent_dim: int = 16
+    beta: float | None = None
+    depth: int | None = None
+    learning_rate: float = 1e-3
+    batch_size: int = 64
+    epochs: int = 10
+    params: dict = dataclasses.field(default_factory=dict)  # the family's extra hyperparameters
+    budget: str = "quick"  # whose metric settings the evaluation uses
+    iwae_samples: int | None = None
+    eval_images: int | None = None
+    data_dir: str | None = None
+    subset: int | None = None
+    seed: int = 0
+    tracking_uri: str | None = None
+    inception_weights: str | None = None
+    image_every: int | None = None
+    system_metrics: bool = True
+
+
+@dataclass(frozen=True)
+class ServerConfig:
+    """``vaesweep server``: where the tracking server listens and what it stores into."""
+
+    host: str = "127.0.0.1"
+    port: int = 5000
+    backend_store_uri: str | None = None
+    workers: int | None = None

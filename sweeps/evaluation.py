@@ -1,4 +1,5 @@
-"""The metrics each trial computes: a loop over the metric registry (``vae.metrics.registry``).
+"""What a trained run logs after training: its model, the family's figures, the images and
+the trial metrics, a loop over the metric registry (``vae.metrics.registry``).
 
 Every figure is computed on the same evaluation set (the first ``eval_images`` of the
 dataset's fixed test set); a metric whose requirements the family or the dataset does not
@@ -10,7 +11,11 @@ from dataclasses import asdict
 
 import numpy as np
 
+from sweeps import record, tracking
 from sweeps.console import say
+from vae import evaluate, images
+from vae.data import eval_digest
+from vae.metrics import registry
 from vae.metrics.inputs import MetricSettings, TrialInputs
 from vae.metrics.registry import METRICS
 
@@ -51,7 +56,7 @@ def trial_metrics(model, dataset, settings: MetricSettings, seed: int = 0):
         except Exception as exc:  # a metric that cannot be computed must not lose the trial
             skipped[metric.name] = f"could not be computed ({type(exc).__name__}: {str(exc).splitlines()[0][:200]})"
             say(f"warning: {metric.name} could not be computed: {exc}")
-    params = {f"metric_{k}": v for k, v in asdict(settings).items()}
+    params = {f"{record.METRIC_PARAM_PREFIX}{k}": v for k, v in asdict(settings).items()}
     arrays = {"per_image": {k: v.astype(np.float32) for k, v in inputs.per_image.items()}}
     if model.code_kind == "vector":
         codes = arrays["codes"] = {"codes": inputs.codes_eval.astype(np.float32)}
@@ -74,3 +79,40 @@ def npz(arrays: dict) -> bytes:
     buffer = io.BytesIO()
     np.savez_compressed(buffer, **arrays)
     return buffer.getvalue()
+
+
+def finish_run(model, dataset, client, run_id, settings, seed: int = 0) -> dict:
+    """Everything a trained model's run logs after training: a learned prior (VQ-VAE), the
+    model (MLflow's Keras flavor), the family's test-set terms, the images, then the trial
+    metrics the family and dataset support (``sweeps.evaluation``), what was left out and
+    why, and the test codes for the report.
+
+    The model is logged before the test-set pass, so that a reloaded model draws the same
+    posterior samples as the logged ``test_reconstruction_loss`` did (its seed generator's
+    state is saved with it).
+
+    Returns:
+        the logged test metrics (``test_reconstruction_loss``, ``test_elbo``, ``test_nll``, ...).
+    """
+    model.fit_prior(dataset.x_train, dataset.y_train)
+    n = min(settings.eval_images, len(dataset.x_test))
+    x_eval, y_eval = dataset.x_test[:n], None if dataset.y_test is None else dataset.y_test[:n]
+    tracking.log_keras_model(client, run_id, model, model.training_inputs(x_eval[:2], None if y_eval is None else y_eval[:2]))
+    # Trials are comparable only on the same images: say which ones (the digest) and how many.
+    tracking.log_params(client, run_id, {record.EVAL_DIGEST: eval_digest(x_eval, y_eval)})
+    result = evaluate.evaluate(model, x_eval, y_eval)
+    kl_per_dim = result.pop("kl_per_dim", None)
+    # The registry's metrics log their own figures (test_elbo with its standard error).
+    result = {k: v for k, v in result.items() if registry.owner(k) is None}
+    tracking.log_metrics(client, run_id, {**result, "eval_images": n}, step=0)
+    for name, image in images.all_images(model, dataset.x_test, dataset.y_test, kl_per_dim, seed=seed).items():
+        tracking.log_image(client, run_id, image, f"images/{name}.png")
+    values, params, skipped, arrays = trial_metrics(model, dataset, settings, seed=seed)
+    tracking.log_metrics(client, run_id, values, step=0)
+    tracking.log_params(client, run_id, params)
+    record.log_skipped(client, run_id, skipped)
+    if "codes" in arrays:
+        tracking.log_bytes(client, run_id, npz(arrays["codes"]), record.CODES_FILE)
+    if arrays["per_image"]:
+        tracking.log_bytes(client, run_id, npz(arrays["per_image"]), record.PER_IMAGE_FILE)
+    return {**result, **values}

@@ -1,18 +1,24 @@
 """The Keras Tuner hypermodel: a search space's hyperparameters -> a compiled VAE, and its fit.
 
+``build_configuration``, ``compile_model`` and ``fit_model`` build and fit one configuration
+the same way for a search trial, a replicate and a ``vaesweep train`` run.
+
 ``build(hp)`` declares every hyperparameter of the space (family-specific ones under a
 conditional scope on ``model``) and builds the chosen family; ``fit(hp, model, ...)`` tunes
 ``batch_size`` (Keras Tuner's way of making a fit argument a hyperparameter). The tracking
 callbacks arrive in ``fit``'s ``callbacks`` from the tuner: the hypermodel keeps no state.
 """
 
+import keras
+
 from sweeps import kt_adapter
-from sweeps.space import SearchSpace
-from sweeps.training import compile_model, fit_model
+from sweeps.space import SHARED, SearchSpace
+from vae import runtime
 from vae.models import build_model, dataset_context
 
 DEFAULT_BATCH_SIZE = 64
-ARCHITECTURE = ("model", "latent_dim", "depth", "learning_rate", "batch_size")
+# The hyperparameters every configuration has; the rest of its values go to its family.
+ARCHITECTURE = ("model", *SHARED)
 
 
 class VAEHyperModel(kt_adapter.kt.HyperModel):
@@ -66,3 +72,23 @@ def declare_param(hp, param):
     if isinstance(param.min, int) and isinstance(param.max, int) and (param.step is None or isinstance(param.step, int)):
         return hp.Int(param.name, param.min, param.max, step=param.step or 1, sampling=param.sampling)
     return hp.Float(param.name, float(param.min), float(param.max), step=param.step, sampling=param.sampling)
+
+
+def compile_model(model, learning_rate: float) -> None:
+    # Steps per call and XLA as suit the backend and the model's family.
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate),
+                  **runtime.compile_options(supports_jit=model.supports_jit))
+
+
+def fit_model(model, dataset, *, epochs, batch_size, initial_epoch=0, callbacks=()):
+    """``model.fit`` on the dataset's training split, validated on its validation split."""
+    return model.fit(
+        model.training_inputs(dataset.x_train, dataset.y_train),
+        validation_data=(model.training_inputs(dataset.x_val, dataset.y_val),),
+        epochs=epochs,
+        initial_epoch=initial_epoch,
+        batch_size=batch_size,
+        shuffle=True,
+        callbacks=list(callbacks),
+        verbose=0,
+    )

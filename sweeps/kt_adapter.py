@@ -5,6 +5,8 @@ and client), for a trial's status enum or for its debug switch; everything vaesw
 them is re-exported here, so an upgrade of keras-tuner is checked in one place.
 """
 
+import warnings
+
 import keras_tuner as kt
 from keras_tuner.src import config as _config
 from keras_tuner.src import protos
@@ -14,14 +16,10 @@ from keras_tuner.src.engine import conditions
 from keras_tuner.src.engine.oracle import synchronized
 from keras_tuner.src.engine.trial import TrialStatus
 
-__all__ = ["OracleClient", "OracleServicer", "TrialStatus", "exit_chief", "kt", "local_oracle", "proto",
+__all__ = ["OracleClient", "OracleServicer", "TrialStatus", "exit_chief", "install", "kt", "local_oracle", "proto",
            "service", "service_grpc", "synchronized"]
 
 OracleClient = oracle_client.OracleClient
-
-# keras-tuner prints every failed trial's traceback when DEBUG is on (its default); a failed
-# trial is a result here, reported in one line and recorded in MLflow with its reason.
-_config.DEBUG = False
 
 
 def proto():
@@ -55,4 +53,16 @@ def _parent_to_proto(self):
     return message.Condition(parent=message.Condition.Parent(name=self.name, values=values))
 
 
-conditions.Parent.to_proto = _parent_to_proto
+def install() -> None:
+    """Adjust keras-tuner for a sweep (idempotent; called when a sweep makes its tuner, not on
+    import, so that importing vaesweep changes nothing):
+
+    - keras-tuner prints every failed trial's traceback when DEBUG is on (its default); a failed
+      trial is a result here, reported in one line and recorded in MLflow with its reason;
+    - ``conditions.Parent.to_proto`` without its debug ``print``;
+    - Hyperband restores a trial's weights from an earlier trial's checkpoint into a fresh
+      optimizer; Keras warns that the old optimizer state is skipped, which is what we want.
+    """
+    _config.DEBUG = False
+    conditions.Parent.to_proto = _parent_to_proto
+    warnings.filterwarnings("ignore", message="Skipping variable loading for optimizer")

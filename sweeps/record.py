@@ -19,17 +19,18 @@ The record:
 - each trained run's inputs: its training set (context ``training``) and evaluation set
   (context ``evaluation``) as MLflow dataset inputs, and its output: the model, logged with
   MLflow's Keras flavor under the name ``model``;
-- the Model Registry: one registered model ``vae-<dataset>``; each finished sweep registers
-  its best trial's model as a new version (tags ``vaesweep.sweep``, ``objective``,
-  ``objective_direction``, ``objective_value``) and moves the alias ``best`` to it when its
-  objective value is strictly better than that of the run behind the current ``best``.
+- the Model Registry (``sweeps.model_registry``): one registered model ``vae-<dataset>``; each
+  finished sweep registers its best trial's model as a new version and moves the alias ``best``
+  to it when its objective value is strictly better than that of the run behind the current
+  ``best`` and both were evaluated alike.
 """
 
 from dataclasses import dataclass
 
 from mlflow.entities import RunTag
-from mlflow.exceptions import MlflowException
 from mlflow.utils.mlflow_tags import MLFLOW_DATASET_CONTEXT
+
+from vae.errors import ConfigError, SweepError
 
 # Tag names ------------------------------------------------------------------------------
 ROLE = "vaesweep.role"
@@ -53,6 +54,9 @@ PER_IMAGE_FILE = "eval/per_image.npz"
 EXPERIMENT_KIND = "mlflow.experimentKind"  # an experiment tag: the UI opens its training view
 DATASET_CONTEXT = MLFLOW_DATASET_CONTEXT  # an input tag: what a dataset was to the run
 OBJECTIVE, OBJECTIVE_DIRECTION, OBJECTIVE_VALUE = "objective", "objective_direction", "objective_value"
+# Params: the evaluation images' digest and the metric settings (``metric_<setting>``).
+EVAL_DIGEST = "eval_digest"
+METRIC_PARAM_PREFIX = "metric_"
 
 # Values ---------------------------------------------------------------------------------
 TRAIN, SWEEP_ROLE, TRIAL, REPLICATE = "train", "sweep", "trial", "replicate"
@@ -103,9 +107,42 @@ def find_sweep(client, experiment_id: str, name: str):
     return next((r for r in sweep_runs(client, experiment_id) if r.data.tags.get(SWEEP) == name), None)
 
 
-def create_sweep(client, experiment_id: str, name: str, digest: str) -> str:
-    run = client.create_run(experiment_id, run_name=name, tags={ROLE: SWEEP_ROLE, SWEEP: name, SPACE_DIGEST: digest})
+def create_run(client, experiment_id: str, role: str, run_name: str, tags: dict | None = None) -> str:
+    """A RUNNING run of ``role`` (every run vaesweep makes is created here); returns its id."""
+    run = client.create_run(experiment_id, run_name=run_name, tags={ROLE: role, **(tags or {})})
     return run.info.run_id
+
+
+def create_sweep(client, experiment_id: str, name: str, digest: str) -> str:
+    return create_run(client, experiment_id, SWEEP_ROLE, name, {SWEEP: name, SPACE_DIGEST: digest})
+
+
+def open_sweep(client, experiment_id: str, name: str, digest: str, *, create: bool) -> tuple[str, bool]:
+    """The parent run of sweep ``name``: reopened when it exists (RUNNING again), else created
+    when ``create``. Returns ``(parent_id, reopened)``.
+
+    Raises:
+        ConfigError: the sweep exists but was started with another plan (``digest``).
+        SweepError: it does not exist and ``create`` is false.
+    """
+    parent = find_sweep(client, experiment_id, name)
+    if parent is None:
+        if not create:
+            raise SweepError(f"no sweep named '{name}' in {client.tracking_uri}")
+        return create_sweep(client, experiment_id, name, digest), False
+    if sweep_digest(parent) != digest:
+        raise ConfigError(f"sweep '{name}' was started with another search space, tuner, budget, --max-trials, seed, "
+                          "subset, data or metric settings; give the options it was started with, or a new --name")
+    return parent.info.run_id, True
+
+
+def reopen_sweep(client, parent_id: str) -> None:
+    """Mark a resumed sweep's parent run RUNNING again."""
+    client.update_run(parent_id, status=RUNNING)
+
+
+def close_sweep(client, parent_id: str, status: str) -> None:
+    client.set_terminated(parent_id, status)
 
 
 def sweep_digest(run) -> str | None:
@@ -116,6 +153,18 @@ def describe_run(run) -> tuple[str | None, str | None, str | None]:
     """``(role, sweep name, parent run id)`` of any run, for hints about a mistaken id."""
     tags = run.data.tags
     return tags.get(ROLE), tags.get(SWEEP), tags.get(PARENT)
+
+
+def objective_key(objective: str) -> str:
+    """The metric a finished run logs its objective figure under (``best_val_elbo``): the one
+    figure the tuner, the replicate choice, the registry alias and the report rank by."""
+    return f"best_{objective}"
+
+
+def objective_summary_keys(objective: str) -> dict[str, str]:
+    """The parent run's metrics of the chosen configuration's mean over seeds and its interval."""
+    key = objective_key(objective)
+    return {"mean": f"{key}_mean", "low": f"{key}_ci_low", "high": f"{key}_ci_high", "seeds": "best_config_seeds"}
 
 
 def record_best(client, parent_id: str, best, key: str) -> None:
@@ -146,10 +195,14 @@ def finished_trial(client, experiment_id: str, parent_id: str, trial_id: str):
 def create_trial(client, experiment_id: str, parent_id: str, sweep: str, trial_id: str, model: str,
                  worker: str, role: str = TRIAL, extra_tags: dict | None = None) -> str:
     """A RUNNING child run for one trial (or replicate) of a sweep; returns its id."""
-    run = client.create_run(experiment_id, run_name=f"{role}-{trial_id}-{model}",
-                            tags={PARENT: parent_id, ROLE: role, SWEEP: sweep, TRIAL_ID: trial_id,
-                                  TRIAL_STATUS: RUNNING, WORKER: worker, **(extra_tags or {})})
-    return run.info.run_id
+    return create_run(client, experiment_id, role, f"{role}-{trial_id}-{model}",
+                      {PARENT: parent_id, SWEEP: sweep, TRIAL_ID: trial_id, TRIAL_STATUS: RUNNING, WORKER: worker,
+                       **(extra_tags or {})})
+
+
+def create_train_run(client, experiment_id: str, run_name: str) -> str:
+    """A RUNNING ``vaesweep train`` run (no sweep, no parent); returns its id."""
+    return create_run(client, experiment_id, TRAIN, run_name, {TRIAL_STATUS: RUNNING})
 
 
 def end_run(client, run_id: str, status: str, reason: str | None = None) -> None:
@@ -221,64 +274,3 @@ def skipped(run) -> dict[str, str]:
 
 def role(run) -> str | None:
     return run.data.tags.get(ROLE)
-
-
-def train_tags() -> dict:
-    return {ROLE: TRAIN}
-
-
-# The Model Registry ---------------------------------------------------------------------
-def registered_model_name(dataset: str) -> str:
-    return f"vae-{dataset}"
-
-
-def logged_model_id(client, run_id: str) -> str | None:
-    """The id of the model a run logged (its last model output), or None."""
-    outputs = client.get_run(run_id).outputs
-    return outputs.model_outputs[-1].model_id if outputs and outputs.model_outputs else None
-
-
-def best_version(client, name: str):
-    """The version of registered model ``name`` that the alias ``best`` points at, or None."""
-    try:
-        return client.get_model_version_by_alias(name, BEST_ALIAS)
-    except MlflowException:  # no such model, or no alias yet
-        return None
-
-
-@dataclass(frozen=True)
-class Registration:
-    """What ``register_best`` did: the new version, whether ``best`` moved to it, and the
-    objective value of the version ``best`` pointed at before (None: none, or not comparable)."""
-
-    version: str
-    promoted: bool
-    previous: float | None
-
-
-def register_best(client, dataset: str, run, key: str, direction: str, sweep: str) -> Registration | None:
-    """Register ``run``'s model as a new version of ``vae-<dataset>``; move ``best`` to it when
-    its ``key`` is strictly better (``direction``) than the run's behind the current ``best``.
-
-    A current ``best`` whose run has no ``key`` (another objective) cannot be compared and is
-    replaced. Returns None when the run logged no model.
-    """
-    model_id = logged_model_id(client, run.info.run_id)
-    if model_id is None:
-        return None
-    name = registered_model_name(dataset)
-    try:
-        client.create_registered_model(name, description=f"VAEs trained on {dataset} by vaesweep sweeps")
-    except MlflowException as exc:
-        if exc.error_code != "RESOURCE_ALREADY_EXISTS":
-            raise
-    value = run.data.metrics[key]
-    current = best_version(client, name)
-    previous = client.get_run(current.run_id).data.metrics.get(key) if current is not None else None
-    version = client.create_model_version(
-        name, f"models:/{model_id}", run_id=run.info.run_id, model_id=model_id,
-        tags={SWEEP: sweep, OBJECTIVE: key, OBJECTIVE_DIRECTION: direction, OBJECTIVE_VALUE: value})
-    promoted = previous is None or (value < previous if direction == "min" else value > previous)
-    if promoted:
-        client.set_registered_model_alias(name, BEST_ALIAS, version.version)
-    return Registration(version.version, promoted, previous)

@@ -13,15 +13,15 @@ import subprocess
 import sys
 
 from sweeps import tracking
+from sweeps.config import ServerConfig
 from sweeps.console import say
-from vae import config
 from vae.errors import ConfigError
 
 DATABASE_WORKERS = 4  # MLflow's default
 
 
 def default_backend_uri() -> str:
-    return f"sqlite:///{config.mlruns_dir() / 'mlflow.db'}"
+    return f"sqlite:///{tracking.mlruns_dir() / 'mlflow.db'}"
 
 
 def check_port_free(host: str, port: int) -> None:
@@ -74,30 +74,30 @@ def migrate(uri: str) -> None:
         raise ConfigError(f"cannot migrate the MLflow store {uri}: {last[:300]}")
 
 
-def server_command(args) -> int:
+def server_command(config: ServerConfig) -> int:
     """Migrate the store, then replace this process with ``mlflow server``."""
-    uri = args.backend_store_uri or default_backend_uri()
+    uri = config.backend_store_uri or default_backend_uri()
     if "://" not in uri or uri.split("://")[0] in ("file", "http", "https"):
         raise ConfigError(f"--backend-store-uri must be a database URI (sqlite:///path/mlflow.db, "
                           f"postgresql://user@host/db, ...), got '{uri}'")
-    if args.workers is not None and args.workers < 1:
-        raise ConfigError(f"--workers must be 1 or more, got {args.workers}")
-    if not 0 < args.port < 65536:
-        raise ConfigError(f"--port must be between 1 and 65535, got {args.port}")
-    check_port_free(args.host, args.port)
+    if config.workers is not None and config.workers < 1:
+        raise ConfigError(f"--workers must be 1 or more, got {config.workers}")
+    if not 0 < config.port < 65536:
+        raise ConfigError(f"--port must be between 1 and 65535, got {config.port}")
+    check_port_free(config.host, config.port)
     uri = database_uri(uri)
     migrate(uri)
-    artifacts = config.mlruns_dir() / "artifacts"
+    artifacts = tracking.mlruns_dir() / "artifacts"
     artifacts.mkdir(parents=True, exist_ok=True)
     command = [sys.executable, "-m", "mlflow", "server", "--backend-store-uri", uri,
                "--artifacts-destination", str(artifacts), "--serve-artifacts",
-               "--host", args.host, "--port", str(args.port)]
+               "--host", config.host, "--port", str(config.port)]
     # A SQLite file takes one writer at a time anyway; a database server takes several.
-    command += ["--workers", str(args.workers or (1 if uri.startswith("sqlite") else DATABASE_WORKERS))]
-    url_host = f"[{args.host}]" if ":" in args.host else args.host
-    say(f"MLflow tracking server on http://{url_host}:{args.port}  (store {uri}, artifacts {artifacts})\n"
-        f"point every sweep process at it: MLFLOW_TRACKING_URI=http://{url_host}:{args.port} "
-        f"(or --tracking-uri){'' if args.host.startswith('127.') else '; it has no authentication: private network only'}")
+    command += ["--workers", str(config.workers or (1 if uri.startswith("sqlite") else DATABASE_WORKERS))]
+    url_host = f"[{config.host}]" if ":" in config.host else config.host
+    say(f"MLflow tracking server on http://{url_host}:{config.port}  (store {uri}, artifacts {artifacts})\n"
+        f"point every sweep process at it: MLFLOW_TRACKING_URI=http://{url_host}:{config.port} "
+        f"(or --tracking-uri){'' if config.host.startswith('127.') else '; it has no authentication: private network only'}")
     # MLflow's job runners (GenAI scorers; seven processes) serve nothing a sweep logs.
     os.environ.setdefault("MLFLOW_SERVER_ENABLE_JOB_EXECUTION", "false")
     sys.stdout.flush()

@@ -7,6 +7,7 @@ import contextlib
 import functools
 import io
 import logging
+import os
 import random
 import tempfile
 import time
@@ -19,7 +20,7 @@ from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 from PIL import Image
 
-from vae import config, runtime
+from vae import runtime
 
 MAX_BATCH = 900  # MLflow accepts up to 1000 metrics per log_batch call
 # Several processes writing one SQLite store: MLflow already waits 20 s for the lock (its
@@ -57,8 +58,9 @@ class Client(MlflowClient):
     """An ``MlflowClient`` whose writes outlast another process holding a SQLite store's lock."""
 
 
-for _name in ("create_experiment", "create_run", "update_run", "set_terminated", "log_batch", "log_metric",
-              "log_param", "set_tag", "log_artifact", "log_text", "log_dict"):
+# Every write of the client: creating, updating, terminating and logging.
+WRITES = ("create_", "update_", "set_", "log_")
+for _name in [n for n in vars(MlflowClient) if n.startswith(WRITES) and callable(getattr(MlflowClient, n))]:
     setattr(Client, _name, retry_locked(getattr(MlflowClient, _name)))
 
 
@@ -73,9 +75,20 @@ class _RetriedLockErrors(logging.Filter):
 logging.getLogger("mlflow.store.db.utils").addFilter(_RetriedLockErrors())
 
 
+def mlruns_dir() -> Path:
+    """The local MLflow store's folder: ``./mlruns`` under the working directory (the tuner's
+    state lives in its ``tuner/`` folder)."""
+    return Path.cwd() / "mlruns"
+
+
+def default_tracking_uri() -> str:
+    """The embedded SQLite store, unless ``MLFLOW_TRACKING_URI`` says otherwise."""
+    return os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{mlruns_dir() / 'mlflow.db'}"
+
+
 def connect(tracking_uri: str | None = None) -> Client:
     """A client on ``tracking_uri`` (default: the embedded SQLite store under ./mlruns)."""
-    uri = tracking_uri or config.default_tracking_uri()
+    uri = tracking_uri or default_tracking_uri()
     if uri.startswith("sqlite:///"):
         Path(uri.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
     mlflow.set_tracking_uri(uri)

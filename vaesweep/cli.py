@@ -4,10 +4,13 @@ User mistakes end as one line on stderr and exit code 2; an interrupt as exit co
 """
 
 import argparse
+import dataclasses
 import logging
 import os
 import sys
 
+from sweeps.choices import BACKENDS, BUDGETS, PRECISIONS, TUNERS
+from vae.data import DATASETS
 from vae.errors import ConfigError, VaeError
 
 EXIT_USER_ERROR = 2
@@ -29,13 +32,14 @@ def positive_int(text):
 
 
 def add_common(parser):
-    parser.add_argument("--dataset", default="mnist", help="mnist, fashion_mnist, celeba or dsprites")
+    parser.add_argument("--dataset", default="mnist", choices=list(DATASETS), help="the dataset (default mnist)")
     parser.add_argument("--data-dir", help="folder holding <dataset>/ files (default $VAE_DATA_DIR)")
     parser.add_argument("--subset", type=int, help="use only N training images (and N/4 for val/test)")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     parser.add_argument("--tracking-uri", help="MLflow store (default $MLFLOW_TRACKING_URI or sqlite:///mlruns/mlflow.db)")
-    parser.add_argument("--backend", help="Keras backend: tensorflow or jax (default $KERAS_BACKEND or tensorflow)")
-    parser.add_argument("--precision", help="float32 (default) or mixed_bfloat16 (losses stay float32)")
+    parser.add_argument("--backend", choices=BACKENDS,
+                        help="Keras backend (default $KERAS_BACKEND or tensorflow)")
+    parser.add_argument("--precision", choices=PRECISIONS, help="float32 (default) or mixed_bfloat16 (losses stay float32)")
     parser.add_argument("--inception-weights", metavar="PATH",
                         help="Keras' InceptionV3 no-top weights file: adds the standard FID (nothing is downloaded)")
     parser.add_argument("--memory-fraction", type=float,
@@ -61,7 +65,7 @@ def build_parser():
     train.add_argument("--epochs", type=int, default=10)
     train.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
                        help="an extra hyperparameter of the family (e.g. mmd_weight=10)")
-    train.add_argument("--budget", choices=["smoke", "quick", "full"], default="quick",
+    train.add_argument("--budget", choices=BUDGETS, default="quick",
                        help="how much work the test-set metrics do (default quick: 500 evaluation images)")
     train.add_argument("--iwae-samples", type=positive_int,
                        help="importance samples k of the test NLL (default: the budget's; 1 gives the ELBO)")
@@ -71,10 +75,12 @@ def build_parser():
     sweep = sub.add_parser("sweep", help="run a Keras Tuner sweep tracked in MLflow")
     add_common(sweep)
     sweep.add_argument("--config", help="search space YAML (default sweeps/<dataset>.yaml)")
-    sweep.add_argument("--tuner", choices=["hyperband", "bayesian", "random"], default=None)
-    sweep.add_argument("--budget", choices=["smoke", "quick", "full"], default="quick")
-    sweep.add_argument("--max-trials", type=positive_int)
-    sweep.add_argument("--name", help="sweep name (default <dataset>-<tuner>-<budget>)")
+    sweep.add_argument("--tuner", choices=list(TUNERS), default=None,
+                       help="Keras Tuner search (default: the search space's tuner:)")
+    sweep.add_argument("--budget", choices=BUDGETS, default="quick",
+                       help="trials, epochs, images and metric work (the space's budgets:; default quick)")
+    sweep.add_argument("--max-trials", type=positive_int, help="trials to run (default: the budget's max_trials)")
+    sweep.add_argument("--name", help="sweep name (default <dataset>-<tuner>-<budget>-<YYYYmmdd-HHMMSS>)")
     sweep.add_argument("--resume", action="store_true", help="continue the named sweep")
     sweep.add_argument("--workers", type=positive_int, help="run N worker processes and a chief on this machine")
     sweep.add_argument("--chief", metavar="HOST:PORT", help="join a sweep whose chief runs at HOST:PORT")
@@ -85,7 +91,7 @@ def build_parser():
                        help="how many of the best configurations get replicates (default 3)")
 
     report = sub.add_parser("report", help="write the HTML report of a sweep")
-    report.add_argument("--dataset", default="mnist")
+    report.add_argument("--dataset", default="mnist", choices=list(DATASETS))
     report.add_argument("--sweep", help="sweep name or parent run id (default: the latest sweep)")
     report.add_argument("--out", help="output file (default reports/<dataset>.html)")
     report.add_argument("--tracking-uri")
@@ -112,6 +118,17 @@ def parse_params(pairs):
     return params
 
 
+def typed(cls, args, **renamed):
+    """The dataclass ``cls`` from the namespace's attributes of the same names (``renamed``:
+    field -> attribute); an attribute left unset keeps the field's default."""
+    values = {}
+    for field in dataclasses.fields(cls):
+        value = getattr(args, renamed.get(field.name, field.name), None)
+        if value is not None:
+            values[field.name] = value
+    return cls(**values)
+
+
 def sweep_command(args, restartable: bool = False) -> int:
     """A standalone sweep, or one role of a distributed one; SIGTERM ends it as Ctrl-C does.
 
@@ -122,7 +139,7 @@ def sweep_command(args, restartable: bool = False) -> int:
     from sweeps.orchestrator import run_sweep
     from sweeps.process import sigterm_as_interrupt
 
-    config = SweepConfig.from_args(args)
+    config = typed(SweepConfig, args, space_file="config")
     with sigterm_as_interrupt():
         return distributed_command(config) if is_distributed(config) else run_sweep(config, restartable)
 
@@ -143,9 +160,10 @@ def main(argv=None) -> int:
             runtime.check_backend(args.backend)
             runtime.configure(backend=args.backend, precision=args.precision, memory_fraction=args.memory_fraction)
         if args.command == "train":
-            from sweeps.train import train
+            from sweeps.config import TrainConfig
+            from sweeps.single_run import train
 
-            train(args, parse_params(args.param))
+            train(dataclasses.replace(typed(TrainConfig, args), params=parse_params(args.param)))
         elif args.command == "sweep":
             return sweep_command(args, restartable=argv is None)
         elif args.command == "report":
@@ -153,9 +171,10 @@ def main(argv=None) -> int:
 
             return report_command(args)
         elif args.command == "server":
+            from sweeps.config import ServerConfig
             from sweeps.server import server_command
 
-            return server_command(args)
+            return server_command(typed(ServerConfig, args))
         return 0
     except VaeError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -16,7 +16,7 @@ from sweeps.distributed.addresses import ENV_IP, connect_host, join_address, ker
 from sweeps.distributed.oracle_chief import Chief
 from sweeps.distributed.oracle_client import ChiefClient, wait_for_chief
 from sweeps.distributed.supervisor import POLL_S, LocalWorker, describe_exit, stop_workers
-from sweeps.orchestrator import Sweep
+from sweeps.orchestrator import Sweep, prepare
 from vae.errors import ConfigError, SweepError
 
 
@@ -40,7 +40,7 @@ def run_chief(config: SweepConfig, host: str, port: int, n_workers: int) -> int:
     chief = Chief(announce=n_workers == 0)
     port = chief.bind(host, port)  # a taken port fails here, before anything is created
     try:
-        sweep = Sweep(config)
+        sweep = prepare(config)
         sweep.open_parent()
         with keras_tuner_env("chief", host, port):
             tuner = sweep.make_tuner()
@@ -86,7 +86,7 @@ def run_chief(config: SweepConfig, host: str, port: int, n_workers: int) -> int:
         left = close_runs_of(sweep, "its worker stopped without closing the run")
         if left:
             say(f"marked {left} trial run(s) left RUNNING by stopped workers as KILLED")
-        sweep.client.set_terminated(sweep.parent_id, status)
+        record.close_sweep(sweep.client, sweep.parent_id, status)
     return 0
 
 
@@ -124,7 +124,7 @@ def run_local_workers(config: SweepConfig, host: str, port: int, base: str) -> i
     failed = [w for w in workers if w.proc.returncode != 0]
     if failed:
         try:  # the chief also closes them, once it notices
-            sweep = Sweep(config)
+            sweep = prepare(config)
             sweep.join_parent()
             for worker in failed:
                 close_runs_of(sweep, f"worker {worker.id} {describe_exit(worker.proc.returncode)}", worker.id)
@@ -140,7 +140,7 @@ def run_worker(config: SweepConfig, host: str, port: int, worker_id: str) -> int
     require_name(config)
     address = join_address(host, port)
     wait_for_chief(address)  # the chief creates the experiment and the parent run before it serves
-    sweep = Sweep(config, worker=worker_id)
+    sweep = prepare(config, worker=worker_id)
     sweep.join_parent()
     say(f"worker {worker_id} joined sweep '{sweep.name}' (chief {address}, MLflow {sweep.client.tracking_uri})")
     with keras_tuner_env(worker_id, host, port):

@@ -8,7 +8,7 @@ from sweeps import record, tracking
 
 def test_skipped_metrics_are_a_dict_in_an_artifact_and_one_tag_each(client):
     experiment = tracking.experiment_id(client, record.experiment_name("mnist"))
-    run_id = client.create_run(experiment).info.run_id
+    run_id = record.create_run(client, experiment, record.TRAIN, "skips")
     reasons = {"mig": "mnist has a single label factor; probe_accuracy reported instead",
                "likelihood": "wae has no likelihood bound: " + "x" * 6000}
     record.log_skipped(client, run_id, reasons)

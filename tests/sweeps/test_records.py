@@ -21,7 +21,7 @@ from PIL import Image
 from store_helpers import wait_for
 from test_distributed import free_port
 
-from sweeps import record
+from sweeps import model_registry, record, tracking
 from vae.data import eval_digest, load_dataset
 from vaesweep.cli import main
 
@@ -51,6 +51,8 @@ class Sweep:
         experiment = self.client.get_experiment_by_name("vae-mnist").experiment_id
         [self.parent] = record.sweep_runs(self.client, experiment)
         self.trials = record.children(self.client, experiment, self.parent.info.run_id, role=record.TRIAL)
+        self.replicates = record.children(self.client, experiment, self.parent.info.run_id, role=record.REPLICATE)
+        self.train_runs = record.search_all(self.client, [experiment], f"tags.`{record.ROLE}` = '{record.TRAIN}'")
         self.best = self.client.get_run(self.parent.data.tags[record.BEST_RUN_ID])
 
 
@@ -75,7 +77,10 @@ def sweep(tmp_path_factory, mnist_data, empty_store_template):
         with pytest.MonkeyPatch.context() as patch:
             patch.chdir(root)  # the tuner keeps its state in ./mlruns/tuner
             assert main(["sweep", "--dataset", "mnist", "--data-dir", str(mnist_data), "--budget", "smoke",
-                         "--config", str(root / "space.yaml"), "--name", "records",
+                         "--config", str(root / "space.yaml"), "--name", "records", "--replicates", "2",
+                         "--replicate-top", "1", "--tracking-uri", f"sqlite:///{root / 'mlruns' / 'mlflow.db'}"]) == 0
+            assert main(["train", "--dataset", "mnist", "--data-dir", str(mnist_data), "--subset", "128",
+                         "--model", "mlp", "--latent-dim", "2", "--epochs", "1", "--budget", "smoke",
                          "--tracking-uri", f"sqlite:///{root / 'mlruns' / 'mlflow.db'}"]) == 0
         yield Sweep(root, mnist_data, port)
     finally:
@@ -86,6 +91,43 @@ def sweep(tmp_path_factory, mnist_data, empty_store_template):
 def snapshot_files(client, run_id: str) -> list[str]:
     """The files of the images logged with a key (``images/<key>+step+<n>+...``)."""
     return [a.path for a in client.list_artifacts(run_id, "images") if "+step+" in a.path]
+
+
+def has_image_snapshots(client, run) -> bool:
+    steps = {f.split("+step+")[1].split("+")[0] for f in snapshot_files(client, run.info.run_id)}
+    return {"0", "1"} <= steps
+
+
+def has_system_metrics(client, run) -> bool:
+    return len(client.get_metric_history(run.info.run_id, "system/cpu_utilization_percentage")) >= 1
+
+
+def has_dataset_inputs(client, run) -> bool:
+    contexts = {d.tags[0].value for d in run.inputs.dataset_inputs}
+    return contexts == {record.TRAINING_CONTEXT, record.EVALUATION_CONTEXT}
+
+
+def has_status_tag(client, run) -> bool:
+    return run.data.tags.get(record.TRIAL_STATUS) == record.FINISHED == run.info.status
+
+
+def has_model_and_figures(client, run) -> bool:
+    return model_registry.logged_model_id(client, run.info.run_id) is not None and "test_elbo" in run.data.metrics
+
+
+# What every tracked run records, whatever made it (sweeps.tracked_run).
+RECORDED = {"image snapshots with steps": has_image_snapshots, "system metrics": has_system_metrics,
+            "dataset inputs": has_dataset_inputs, "status tag": has_status_tag,
+            "model and test figures": has_model_and_figures}
+
+
+@pytest.mark.parametrize("kind", ["trials", "replicates", "train_runs"])
+def test_trials_replicates_and_train_runs_record_the_same_things(sweep, kind):
+    runs = getattr(sweep, kind)
+    assert runs, f"the sweep made no {kind}"
+    for run in runs:
+        missing = [what for what, check in RECORDED.items() if not check(sweep.client, run)]
+        assert not missing, f"{kind} run {run.info.run_id} lacks {missing}"
 
 
 def test_every_trial_logs_image_snapshots_beside_the_final_figures(sweep):
@@ -123,9 +165,10 @@ def test_every_trial_logs_system_metrics_while_it_runs(sweep):
 def test_the_sweeps_best_trial_is_registered_as_vae_mnist_at_best(sweep):
     version = sweep.client.get_model_version_by_alias("vae-mnist", "best")
     assert version.run_id == sweep.best.info.run_id
-    assert version.source == f"models:/{record.logged_model_id(sweep.client, sweep.best.info.run_id)}"
+    assert version.source == f"models:/{model_registry.logged_model_id(sweep.client, sweep.best.info.run_id)}"
     assert version.tags[record.OBJECTIVE] == "best_val_loss" and version.tags[record.SWEEP] == "records"
-    assert float(version.tags[record.OBJECTIVE_VALUE]) == sweep.best.data.metrics["best_val_loss"]
+    # the figure the choice used: with replicates, the fresh seeds' mean the parent records
+    assert float(version.tags[record.OBJECTIVE_VALUE]) == sweep.parent.data.metrics["best_val_loss"]
     model = sweep.client.get_logged_model(version.source.removeprefix("models:/"))
     assert model.experiment_id == sweep.parent.info.experiment_id  # not MLflow's default experiment
 
@@ -153,20 +196,32 @@ def test_a_later_better_model_takes_the_alias_and_a_worse_one_does_not(sweep):
     client, name = sweep.client, "vae-mnist"
     first = client.get_model_version_by_alias(name, "best")
     worse = max(sweep.trials, key=lambda r: r.data.metrics["best_val_loss"])
-    done = record.register_best(client, "mnist", worse, "best_val_loss", "min", "later")
+    done = model_registry.register_best(client, "mnist", worse, "best_val_loss", "min", "later")
     assert not done.promoted and client.get_model_version_by_alias(name, "best").version == first.version
-    # a run of a later sweep whose model (the same one, here) scored lower
-    better = client.create_run(sweep.parent.info.experiment_id)
     model_id = first.source.removeprefix("models:/")
-    client.log_outputs(better.info.run_id, [LoggedModelOutput(model_id, step=0)])
-    client.log_metric(better.info.run_id, "best_val_loss", sweep.best.data.metrics["best_val_loss"] - 1)
-    done = record.register_best(client, "mnist", client.get_run(better.info.run_id), "best_val_loss", "min", "later")
+    value = sweep.best.data.metrics["best_val_loss"] - 1
+
+    def later_run(settings):  # a run of a later sweep whose model (the same one, here) scored lower
+        run_id = record.create_run(client, sweep.parent.info.experiment_id, record.TRAIN, "later")
+        client.log_outputs(run_id, [LoggedModelOutput(model_id, step=0)])
+        client.log_metric(run_id, "best_val_loss", value)
+        tracking.log_params(client, run_id, settings)
+        return client.get_run(run_id)
+
+    # evaluated on other images: another quantity, so the alias stays where it is
+    elsewhere = later_run({**model_registry.evaluation_settings(sweep.best), record.EVAL_DIGEST: "0" * 16})
+    done = model_registry.register_best(client, "mnist", elsewhere, "best_val_loss", "min", "later")
+    assert not done.promoted and done.incomparable
+    assert client.get_model_version_by_alias(name, "best").version == first.version
+    better = later_run(model_registry.evaluation_settings(sweep.best))
+    done = model_registry.register_best(client, "mnist", better, "best_val_loss", "min", "later")
     assert done.promoted and done.previous == sweep.best.data.metrics["best_val_loss"]
     assert client.get_model_version_by_alias(name, "best").run_id == better.info.run_id
     versions = sorted(int(v.version) for v in client.search_model_versions(f"name = '{name}'"))
-    assert versions == [1, 2, 3]  # every registration is kept
+    assert versions == [1, 2, 3, 4]  # every registration is kept
     client.set_registered_model_alias(name, "best", first.version)  # as the sweep left it
-    client.delete_run(better.info.run_id)
+    for run in (elsewhere, better):
+        client.delete_run(run.info.run_id)
 
 
 def test_the_mlflow_ui_serves_the_image_snapshots_of_two_runs(sweep):

@@ -12,7 +12,7 @@ from mlflow.tracking import MlflowClient
 from PIL import Image
 from store_helpers import all_runs
 
-from sweeps import record
+from sweeps import model_registry, record
 from vaesweep.cli import main
 
 IMAGES = ["reconstructions", "samples", "interpolations", "traversals"]
@@ -54,7 +54,7 @@ def test_train_records_params_epoch_histories_kl_per_dimension_and_images(store,
     assert sorted(a.split("+step+")[1].split("+")[0] for a in artifacts if "+step+" in a) == ["0"] * 4 + ["1"] * 4 + ["2"] * 4
     local = client.download_artifacts(run.info.run_id, "images/samples.png")
     assert Image.open(local).size[0] > 28 * 8
-    model = client.get_logged_model(record.logged_model_id(client, run.info.run_id))
+    model = client.get_logged_model(model_registry.logged_model_id(client, run.info.run_id))
     assert model.experiment_id == run.info.experiment_id and model.name == "model"
     assert {d.dataset.name for d in run.inputs.dataset_inputs} == {"mnist-train", "mnist-eval"}
     assert "system/cpu_utilization_percentage" in run.data.metrics

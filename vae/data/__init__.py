@@ -14,18 +14,16 @@ DATASETS = {
 }
 
 
-def load_dataset(name: str, data_dir=None, subset: int | None = None, seed: int = 0) -> Dataset:
+def load_dataset(name: str, data_dir=None, subset: int | None = None) -> Dataset:
     """Load a registered dataset's train / validation / test splits.
 
-    The images are fixed by the dataset (see :mod:`vae.data.base`): the run's seed does not
-    change them, and ``subset`` keeps prefixes of the same fixed sequences.
+    The images are fixed by the dataset (see :mod:`vae.data.base`), never by a run's seed,
+    and ``subset`` keeps prefixes of the same fixed sequences.
 
     Args:
         name: a key of :data:`DATASETS`.
         data_dir: the folder holding local files (else ``$VAE_DATA_DIR``).
         subset: train images to keep; val and test keep ``eval_size(subset)``.
-        seed: accepted for callers that pass their run seed; it is ignored, so that runs
-            with different seeds are evaluated on the same images.
 
     Raises:
         ConfigError: unknown name or a subset below 1.
@@ -35,7 +33,6 @@ def load_dataset(name: str, data_dir=None, subset: int | None = None, seed: int 
         raise ConfigError(f"unknown dataset '{name}'; choose one of {', '.join(DATASETS)}")
     if subset is not None and subset < 1:
         raise ConfigError(f"--subset must be a positive number of images, got {subset}")
-    del seed  # the data's randomness is fixed per dataset, never per run
     module = importlib.import_module(DATASETS[name])
     return module.load(data_dir=data_dir, subset=subset)
 

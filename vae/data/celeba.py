@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from vae import config
+from vae import paths
 from vae.data.base import Dataset, eval_size, split_order, take_subset
 from vae.data.celeba_layouts import (
     ImageFiles,
@@ -199,7 +199,7 @@ def _cache_path(layout: Layout, files: ImageFiles, selected, subset) -> Path:
         sort_keys=True,
     )
     digest = hashlib.sha256(key.encode()).hexdigest()[:20]
-    return config.cache_dir() / "celeba" / f"celeba-{digest}.npz"
+    return paths.cache_dir() / "celeba" / f"celeba-{digest}.npz"
 
 
 def _read_cache(path: Path) -> dict[str, np.ndarray] | None:

@@ -19,7 +19,7 @@ import zlib
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from vae import config
+from vae import paths
 from vae.errors import DataError
 
 IMAGE_DIR = "img_align_celeba"
@@ -30,7 +30,7 @@ IMAGE_LOCATIONS = (f"{IMAGE_DIR}/{IMAGE_DIR}", IMAGE_DIR, f"{IMAGE_DIR}.zip")
 _NO_DOWNLOAD = "CelebA cannot be downloaded automatically; mnist and dsprites work offline"
 HOW_TO = (
     f"put {IMAGE_DIR}/ (or {IMAGE_DIR}.zip), {ATTR_FILES[0]} and {PARTITION_FILES[0]} (or "
-    f"Kaggle's .csv files) in ${config.DATA_DIR_ENV}/celeba/ or pass --data-dir ({_NO_DOWNLOAD})"
+    f"Kaggle's .csv files) in ${paths.DATA_DIR_ENV}/celeba/ or pass --data-dir ({_NO_DOWNLOAD})"
 )
 
 
@@ -50,7 +50,7 @@ def find_layout(data_dir=None) -> Layout:
         DataError: no data directory, no CelebA in it, or a piece missing, in one line that
             names the missing pieces and the folder they belong in.
     """
-    root = config.data_dir(data_dir)
+    root = paths.data_dir(data_dir)
     if root is None:
         raise DataError(f"celeba: no data directory given and no local copy; {HOW_TO}")
     if not root.is_dir():

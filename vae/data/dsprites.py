@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from vae import config
+from vae import paths
 from vae.data.base import Dataset, eval_size, split_order, take_subset
 from vae.data.dsprites_render import IMAGE_SIZE, render
 from vae.errors import DataError
@@ -195,7 +195,7 @@ def _draw(available: int, subset: int | None, path: Path | None) -> dict[str, np
 
 
 def _find_official(data_dir) -> Path | None:
-    root = config.data_dir(data_dir)
+    root = paths.data_dir(data_dir)
     if root is None:
         return None
     for path in (root / "dsprites" / OFFICIAL_FILE, root / OFFICIAL_FILE):

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import numpy as np
 
-from vae import config
+from vae import paths
 from vae.data import idx
 from vae.data.base import (
     Dataset,
@@ -84,13 +84,13 @@ def load_mnist_family(
 
 
 def _read_local(name, folders, data_dir):
-    root = config.data_dir(data_dir)
+    root = paths.data_dir(data_dir)
     if root is None:
         return None, None
     if not root.is_dir():
         raise DataError(
             f"data directory {root} does not exist; create it or point --data-dir / "
-            f"${config.DATA_DIR_ENV} at the folder that holds {folders[0]}/"
+            f"${paths.DATA_DIR_ENV} at the folder that holds {folders[0]}/"
         )
     for folder in [root / f for f in folders] + [root]:
         if not folder.is_dir():

@@ -2,7 +2,7 @@
 :mod:`vae.metrics.generation`.
 
 Trained once on the dataset's training split and cached on disk under
-``vae.config.cache_dir() / "reference"``, keyed by a digest of the images and labels it
+``vae.paths.cache_dir() / "reference"``, keyed by a digest of the images and labels it
 trains and is tested on and of its definition (this module's architecture source, the
 training constants, the seed), so a change to any of them trains a new one and a stale
 network is never reused. Its heads follow the labels, not the dataset's name:
@@ -29,7 +29,7 @@ import keras
 import numpy as np
 from keras import layers
 
-from vae import config
+from vae import paths
 from vae.metrics import utils
 
 VERSION = 1  # bump to retrain every cached network when training changes outside _build
@@ -75,7 +75,7 @@ def reference_network(dataset, seed: int = 0, cache_dir: str | os.PathLike | Non
         dataset: a :class:`vae.data.base.Dataset` (``name``, ``x_train``, ``y_train``,
             ``x_test``, ``y_test``) with labels or factors.
         seed: seed of the training subset, the initial weights and the batch order.
-        cache_dir: folder of the cached networks; default ``config.cache_dir() / "reference"``.
+        cache_dir: folder of the cached networks; default ``paths.cache_dir() / "reference"``.
 
     Returns:
         The :class:`Reference`. Training uses at most ``MAX_TRAIN`` training images,
@@ -92,7 +92,7 @@ def reference_network(dataset, seed: int = 0, cache_dir: str | os.PathLike | Non
     x_test, y_test = _subset(dataset.x_test, dataset.y_test, MAX_TEST, rng)
     heads = _heads(np.concatenate([y_train, y_test]))
     digest = _digest([x_train, y_train, x_test, y_test], heads, x_train.shape[1:], seed)
-    folder = Path(cache_dir) if cache_dir is not None else config.cache_dir() / "reference"
+    folder = Path(cache_dir) if cache_dir is not None else paths.cache_dir() / "reference"
     path = folder / f"{dataset.name}-{digest[:16]}.weights.h5"
     classifier = _build(x_train.shape[1:], heads, seed)
     trained = not (path.is_file() and path.with_suffix(".json").is_file())

@@ -1,20 +1,11 @@
-"""Paths and defaults in one place."""
+"""Where the library finds data and caches preprocessed arrays (the MLflow store's paths are
+``sweeps.tracking``'s: the library knows nothing of MLflow)."""
 
 import os
 from pathlib import Path
 
 DATA_DIR_ENV = "VAE_DATA_DIR"
 CACHE_DIR_ENV = "VAE_CACHE_DIR"
-
-
-def mlruns_dir() -> Path:
-    """The local MLflow store's folder: ``./mlruns`` under the working directory."""
-    return Path.cwd() / "mlruns"
-
-
-def default_tracking_uri() -> str:
-    """The embedded SQLite store, unless ``MLFLOW_TRACKING_URI`` says otherwise."""
-    return os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{mlruns_dir() / 'mlflow.db'}"
 
 
 def data_dir(explicit: str | os.PathLike | None = None) -> Path | None:

@@ -1,5 +1,5 @@
-"""Training one configuration with every epoch tracked: shared by `vaesweep train` and by
-each sweep trial. The Keras callbacks here are the only code that sees both Keras and MLflow."""
+"""The Keras callbacks of a tracked run: epoch metrics, image snapshots, the failure guard and
+progress lines. They are the only code that sees both Keras and MLflow while a model trains."""
 
 import math
 import sys
@@ -7,11 +7,9 @@ import time
 
 import keras
 
-from sweeps import record, tracking
+from sweeps import tracking
 from sweeps.console import format_seconds
-from vae import evaluate, images, runtime
-from vae.data import eval_digest
-from vae.metrics import registry
+from vae import images
 
 
 def epoch_metrics(logs: dict) -> dict:
@@ -150,12 +148,6 @@ class Progress(keras.callbacks.Callback):
               file=self.stream, flush=True)
 
 
-def compile_model(model, learning_rate: float) -> None:
-    # Steps per call and XLA as suit the backend and the model's family.
-    model.compile(optimizer=keras.optimizers.Adam(learning_rate),
-                  **runtime.compile_options(supports_jit=model.supports_jit))
-
-
 def tracked_callbacks(client, run_id, epochs: int | None = None, guard: "TrialGuard | None" = None,
                       progress_prefix: str | None = None, snapshots: ImageSnapshots | None = None) -> list:
     """The callbacks of a tracked fit: the MLflow epoch logger, the image snapshots and the
@@ -170,59 +162,6 @@ def tracked_callbacks(client, run_id, epochs: int | None = None, guard: "TrialGu
     return callbacks
 
 
-def fit_model(model, dataset, *, epochs, batch_size, initial_epoch=0, callbacks=()):
-    """``model.fit`` on the dataset's training split, validated on its validation split."""
-    return model.fit(
-        model.training_inputs(dataset.x_train, dataset.y_train),
-        validation_data=(model.training_inputs(dataset.x_val, dataset.y_val),),
-        epochs=epochs,
-        initial_epoch=initial_epoch,
-        batch_size=batch_size,
-        shuffle=True,
-        callbacks=list(callbacks),
-        verbose=0,
-    )
-
-
 def final_logs(history) -> dict:
     """The last epoch's values of a Keras History, as floats."""
     return {k: float(v[-1]) for k, v in history.history.items() if v} if history else {}
-
-
-def finish_run(model, dataset, client, run_id, settings, seed: int = 0) -> dict:
-    """Everything a trained model's run logs after training: a learned prior (VQ-VAE), the
-    model (MLflow's Keras flavor), the family's test-set terms, the images, then the trial
-    metrics the family and dataset support (``sweeps.evaluation``), what was left out and
-    why, and the test codes for the report.
-
-    The model is logged before the test-set pass, so that a reloaded model draws the same
-    posterior samples as the logged ``test_reconstruction_loss`` did (its seed generator's
-    state is saved with it).
-
-    Returns:
-        the logged test metrics (``test_reconstruction_loss``, ``test_elbo``, ``test_nll``, ...).
-    """
-    from sweeps.evaluation import npz, trial_metrics
-
-    model.fit_prior(dataset.x_train, dataset.y_train)
-    n = min(settings.eval_images, len(dataset.x_test))
-    x_eval, y_eval = dataset.x_test[:n], None if dataset.y_test is None else dataset.y_test[:n]
-    tracking.log_keras_model(client, run_id, model, model.training_inputs(x_eval[:2], None if y_eval is None else y_eval[:2]))
-    # Trials are comparable only on the same images: say which ones (the digest) and how many.
-    tracking.log_params(client, run_id, {"eval_digest": eval_digest(x_eval, y_eval)})
-    result = evaluate.evaluate(model, x_eval, y_eval)
-    kl_per_dim = result.pop("kl_per_dim", None)
-    # The registry's metrics log their own figures (test_elbo with its standard error).
-    result = {k: v for k, v in result.items() if registry.owner(k) is None}
-    tracking.log_metrics(client, run_id, {**result, "eval_images": n}, step=0)
-    for name, image in images.all_images(model, dataset.x_test, dataset.y_test, kl_per_dim, seed=seed).items():
-        tracking.log_image(client, run_id, image, f"images/{name}.png")
-    values, params, skipped, arrays = trial_metrics(model, dataset, settings, seed=seed)
-    tracking.log_metrics(client, run_id, values, step=0)
-    tracking.log_params(client, run_id, params)
-    record.log_skipped(client, run_id, skipped)
-    if "codes" in arrays:
-        tracking.log_bytes(client, run_id, npz(arrays["codes"]), record.CODES_FILE)
-    if arrays["per_image"]:
-        tracking.log_bytes(client, run_id, npz(arrays["per_image"]), record.PER_IMAGE_FILE)
-    return {**result, **values}

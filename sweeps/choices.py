@@ -1,0 +1,12 @@
+"""The names a user chooses from, each listed once: the CLI reads them before anything heavy is
+imported, the search-space check validates against them and the factories build from them.
+
+A tuner is one entry here (its name -> the Keras Tuner class it tracks); a budget's data are
+its search-space entry (``budgets:`` in each YAML) and its metric settings
+(``sweeps.evaluation.SETTINGS``, keyed by these names).
+"""
+
+TUNERS = {"hyperband": "Hyperband", "bayesian": "BayesianOptimization", "random": "RandomSearch"}
+BUDGETS = ("smoke", "quick", "full")
+BACKENDS = ("tensorflow", "jax")
+PRECISIONS = ("float32", "mixed_bfloat16")
