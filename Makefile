@@ -23,7 +23,7 @@ export VAE_DATA_DIR ?= $(if $(wildcard ../shared/datasets),$(abspath ../shared/d
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 
 .DEFAULT_GOAL := help
-.PHONY: help install test lint sweep train report ui server bench clean
+.PHONY: help install test lint sweep train report ui server bench bench-gpu clean
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -42,7 +42,7 @@ test: $(STAMP) ## Run the test suite (2 processes), then its backend-neutral tes
 	KERAS_BACKEND=jax $(BIN)/python -m pytest -q -n 2 --dist loadgroup -m backend_neutral
 
 lint: $(STAMP) ## Check the code with ruff
-	$(BIN)/ruff check vae sweeps reports tests benchmarks
+	$(BIN)/ruff check vae sweeps reports vaesweep tests benchmarks
 
 sweep: $(STAMP) ## Run a sweep: make sweep DATASET=mnist BUDGET=quick TUNER=hyperband [SPACE=autoencoders]
 	$(BIN)/vaesweep sweep --dataset $(DATASET) --budget $(BUDGET) --tuner $(TUNER) $(if $(SPACE),--config sweeps/$(SPACE).yaml,) $(SWEEP_ARGS)
@@ -62,10 +62,12 @@ server: $(STAMP) ## Start an MLflow tracking server for several workers (HOST, P
 	$(if $(filter postgres%,$(BACKEND)),$(BIN)/python -c 'import psycopg2' 2>/dev/null || $(BIN)/pip install --quiet -e '.[postgres]')
 	$(BIN)/vaesweep server --host $(HOST) --port $(PORT) $(if $(BACKEND),--backend-store-uri $(BACKEND),)
 
-bench: $(STAMP) ## Print the benchmarks' figures (throughput, sweep overhead)
-	$(BIN)/python benchmarks/throughput.py
-	$(BIN)/python benchmarks/sweep_overhead.py
+bench: $(STAMP) ## Print every CPU benchmark's figures (the GPU one: make bench-gpu on a GPU machine)
+	@for b in $(filter-out benchmarks/gpu.py,$(wildcard benchmarks/*.py)); do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
-clean: ## Remove the virtualenv, caches and tuner state (keeps mlruns/)
-	rm -rf $(VENV) .pytest_cache .ruff_cache sweeps/runs
+bench-gpu: $(STAMP) ## The GPU benchmark (JAX backend; make install ACCEL=cuda first)
+	KERAS_BACKEND=jax $(BIN)/python benchmarks/gpu.py
+
+clean: ## Remove the virtualenv and caches (keeps mlruns/, the store and the tuner state sweeps resume from)
+	rm -rf $(VENV) .pytest_cache .ruff_cache
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -6,7 +6,12 @@ its search-space entry (``budgets:`` in each YAML) and its metric settings
 (``sweeps.evaluation.SETTINGS``, keyed by these names).
 """
 
+from vae.runtime import (  # the library's own lists (imports no backend)
+    PRECISIONS,
+    SUPPORTED_BACKENDS,
+)
+
 TUNERS = {"hyperband": "Hyperband", "bayesian": "BayesianOptimization", "random": "RandomSearch"}
 BUDGETS = ("smoke", "quick", "full")
-BACKENDS = ("tensorflow", "jax")
-PRECISIONS = ("float32", "mixed_bfloat16")
+BACKENDS = SUPPORTED_BACKENDS
+__all__ = ["BACKENDS", "BUDGETS", "PRECISIONS", "TUNERS"]

@@ -1,32 +1,71 @@
-"""What a sweep ranks by: the objective of a search space, checked against its families.
+"""What a sweep ranks by: the objective of a search space, checked against its families
+(which declare their logs, their directions and the weights of their own objective).
 
 ``fail(key, problem)`` is the space parser's error reporter (one line naming file and key).
 """
 
 from vae.metrics import registry
+from vae.models import MODELS
 
 OBJECTIVE_KEYS = {"name", "direction", "accept_weighted"}
-# Weights that change the scale of a family's own objective ``loss`` (reconstruction + ...).
-WEIGHTS = ("beta", "mmd_weight", "commitment_cost")
+# Figures that bound a likelihood: a conditional family's bounds log p(x | y), another quantity.
+BOUNDS = ("elbo", "nll")
+
+
+def swept_weights(models: dict) -> list[str]:
+    """``models.<family>.<weight>`` of each swept hyperparameter that weights a family's own
+    objective or sets its capacity (the family's ``objective_weights``)."""
+    return [f"models.{f}.{w}" for f, params in models.items() for w, p in params.items()
+            if w in MODELS[f].objective_weights and len(set(p.choices or [p.min, p.max])) > 1]
+
+
+def check_comparable(name: str, models: dict, accept_weighted: bool, fail) -> None:
+    """Refuse an objective whose values mean different things for different trials.
+
+    - a test-set figure: choosing on it selects on the images it is then reported on;
+    - a likelihood bound over conditional and unconditional families (log p(x | y) against
+      log p(x): the conditional family wins by construction);
+    - a family's own weighted ``loss`` across families or a swept weight, and a reconstruction
+      across a swept weight or capacity: the best achievable value moves with the weight (β,
+      the MMD weight, the codebook size), so the ranking picks the weight, not the model;
+      ``accept_weighted: true`` says the space means it.
+    """
+    if name.startswith("test_"):
+        fail("objective", f"'{name}' is a test-set figure: choosing on it selects on the images it is reported on; "
+                          f"rank by its validation twin val_{name.removeprefix('test_')}")
+    base = name.removeprefix("val_")
+    kinds = {MODELS[f].conditional for f in models}
+    if any(b in base for b in BOUNDS) and len(kinds) > 1:
+        conditional = ", ".join(f for f in models if MODELS[f].conditional)
+        fail("objective", f"'{name}' bounds log p(x | y) for {conditional} but log p(x) for the others: not the same "
+                          "quantity; sweep the conditional families in a space of their own (sweeps/conditional.yaml)")
+    if accept_weighted or base not in ("loss", "reconstruction_loss"):
+        return
+    swept = swept_weights(models)
+    if base == "loss" and (len(models) > 1 or swept):
+        why = f"{len(models)} families" if len(models) > 1 else f"the swept {', '.join(swept)}"
+        fail("objective", f"'{name}' is each family's own weighted objective and differs in scale across {why}; "
+                          "rank by val_elbo (likelihood families), val_reconstruction_loss or a trial metric "
+                          "such as val_nll or val_mig, or add accept_weighted: true to the objective")
+    if base == "reconstruction_loss" and swept:
+        fail("objective", f"'{name}' rewards the least regularised, highest-capacity model across the swept "
+                          f"{', '.join(swept)}; fix them to one value each, or add accept_weighted: true")
 
 
 def parse_objective(spec, models: dict, fail) -> tuple[str, str, bool]:
     """The objective's name, direction and ``accept_weighted``, checked against every family.
 
-    A space ranks trials by one figure, so that figure must mean the same for every trial:
-    a Keras log every family reports (``val_elbo``, ``val_reconstruction_loss``) or a trial
-    metric of the registry that applies to every family (``mig``, ``test_nll``). A family's own
-    ``loss`` adds a weighted term (β·KL, the MMD or VQ penalty): ranking by it across families,
-    or across values of a swept weight, rewards the weight rather than the model (the best
-    achievable value rises with β), so it is refused unless ``accept_weighted: true`` says so.
+    A space ranks trials by one figure, so that figure must mean the same for every trial
+    (``check_comparable``): a Keras log every family reports (``val_elbo``,
+    ``val_reconstruction_loss``) or a trial metric of the registry that applies to every
+    family (``val_mig``, ``val_nll``), computed on the validation split.
     """
-    from vae.models import MODELS
-
     if isinstance(spec, str):
         spec = {"name": spec}
     if not isinstance(spec, dict) or "name" not in spec or set(spec) - OBJECTIVE_KEYS:
         fail("objective", "must be a metric name or {name: ..., direction: min|max, accept_weighted: true}")
     name = spec["name"]
+    check_comparable(name, models, bool(spec.get("accept_weighted")), fail)
     column = registry.column(name)
     if column is not None:
         metric = registry.owner(name)
@@ -47,15 +86,7 @@ def parse_objective(spec, models: dict, fail) -> tuple[str, str, bool]:
         if missing:
             fail("objective", f"'{name}' is not logged by {', '.join(missing)}; use one that every family logs, "
                               "such as val_reconstruction_loss")
-        default = "max" if "elbo" in name else "min"
-        if name.removeprefix("val_") == "loss" and not spec.get("accept_weighted"):
-            swept = [f"models.{f}.{w}" for f, params in models.items() for w, p in params.items()
-                     if w in WEIGHTS and len(set(p.choices or [p.min, p.max])) > 1]
-            if len(models) > 1 or swept:
-                why = f"{len(models)} families" if len(models) > 1 else f"the swept {', '.join(swept)}"
-                fail("objective", f"'{name}' is each family's own weighted objective and differs in scale across {why}; "
-                                  "rank by val_elbo (likelihood families), val_reconstruction_loss or a trial metric "
-                                  "such as test_nll or mig, or add accept_weighted: true to the objective")
+        default = MODELS[next(iter(models))].metric_direction(name)
     direction = spec.get("direction", default)
     if direction not in ("min", "max"):
         fail("objective.direction", f"is '{direction}'; use min or max")

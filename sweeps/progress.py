@@ -21,7 +21,7 @@ class SweepProgress:
         self.times: list[float] = []
 
     def best_value(self, runs) -> float | None:
-        values = [r.data.metrics.get(f"best_{self.objective}") for r in runs]
+        values = [r.data.metrics.get(record.objective_key(self.objective)) for r in runs]
         values = [v for v in values if v is not None]
         if not values:
             return None

@@ -28,14 +28,14 @@ from pathlib import Path
 
 import yaml
 
+from sweeps.choices import BUDGETS, TUNERS
 from sweeps.objective import parse_objective
 from vae.data import DATASETS
 from vae.errors import ConfigError
 from vae.metrics import registry
+from vae.models import MODELS
 
 SPACE_DIR = Path(__file__).parent
-TUNERS = ("hyperband", "bayesian", "random")
-BUDGETS = ("smoke", "quick", "full")
 SHARED = ("latent_dim", "learning_rate", "batch_size", "depth")
 TOP_KEYS = {"dataset", "description", "tuner", "objective", "models", "hyperparameters", "budgets", "failure"}
 BUDGET_KEYS = {"max_trials", "epochs", "subset", "hyperband_factor", "replicates"}
@@ -152,8 +152,6 @@ def load_space(dataset: str, path: str | Path | None = None) -> SearchSpace:
 
 def parse_space(raw, dataset: str, source: str) -> SearchSpace:
     """Check a parsed YAML mapping and build the SearchSpace (see the module docstring)."""
-    from vae.models import MODELS
-
     def fail(key, problem):
         raise ConfigError(f"{source}: '{key}' {problem}")
 

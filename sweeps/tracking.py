@@ -20,6 +20,7 @@ from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 from PIL import Image
 
+from sweeps import record
 from vae import runtime
 
 MAX_BATCH = 900  # MLflow accepts up to 1000 metrics per log_batch call
@@ -169,8 +170,6 @@ def log_keras_model(client: MlflowClient, run_id: str, model, inputs) -> str:
     import mlflow.keras
     import tensorflow as tf
     from mlflow.models import Model, infer_signature
-
-    from sweeps import record
 
     run = client.get_run(run_id)
     logged = client.create_logged_model(run.info.experiment_id, name=record.MODEL_NAME, source_run_id=run_id,

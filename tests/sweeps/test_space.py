@@ -57,12 +57,45 @@ def test_a_weighted_loss_across_families_is_refused_unless_accepted():
     assert parse_space(single, "mnist", "my.yaml").direction == "min"  # one family, one weight: comparable
 
 
+def test_a_test_set_objective_is_refused_for_its_validation_twin():
+    raw = base()
+    raw["objective"] = "test_nll"
+    with pytest.raises(ConfigError, match="'test_nll' is a test-set figure.*rank by its validation twin val_nll"):
+        parse_space(raw, "mnist", "my.yaml")
+
+
+def conditional_with_unconditional():
+    raw = base()
+    raw["models"] = {"mlp": {}, "cvae": {}}
+    raw["objective"] = {"name": "val_elbo", "direction": "max"}
+    return raw
+
+
+def reconstruction_across_mmd_weights():
+    raw = yaml.safe_load(default_path("autoencoders").read_text())
+    raw["models"]["wae"] = {"mmd_weight": [10.0, 100.0, 1000.0]}
+    return raw
+
+
+def test_bounds_of_conditional_and_unconditional_families_are_not_ranked_together():
+    with pytest.raises(ConfigError, match=r"bounds log p\(x \| y\) for cvae but log p\(x\) for the others"):
+        parse_space(conditional_with_unconditional(), "mnist", "my.yaml")
+
+
+def test_reconstruction_across_a_swept_weight_or_capacity_is_refused_unless_accepted():
+    with pytest.raises(ConfigError, match="highest-capacity model across the swept models.wae.mmd_weight"):
+        parse_space(reconstruction_across_mmd_weights(), "mnist", "my.yaml")
+    raw = yaml.safe_load(default_path("autoencoders").read_text())
+    raw["models"]["vqvae"]["num_embeddings"] = [32, 128]
+    with pytest.raises(ConfigError, match="models.vqvae.num_embeddings"):
+        parse_space(raw, "mnist", "my.yaml")
+    raw["objective"]["accept_weighted"] = True
+    assert parse_space(raw, "mnist", "my.yaml").accept_weighted
+
+
 def test_a_trial_metric_objective_must_apply_to_every_family():
     raw = base()
     raw["models"]["wae"] = {"mmd_weight": [10.0, 100.0, 1000.0]}  # the values infovae lists
-    raw["objective"] = "test_nll"
-    with pytest.raises(ConfigError, match="'test_nll' cannot rank 'wae': wae has no likelihood bound"):
-        parse_space(raw, "mnist", "my.yaml")
     raw["objective"] = "mig"
     space = parse_space(raw, "mnist", "my.yaml")
     assert (space.objective, space.direction, space.objective_is_trial_metric) == ("mig", "max", True)
@@ -119,6 +152,8 @@ def test_invalid_yaml_syntax_names_the_line(tmp_path):
     (lambda raw: raw["hyperparameters"].update(learning_rate={"min": 1e-2, "max": 1e-4}), "hyperparameters.learning_rate"),
     (lambda raw: raw.update(mixed_by_loss()), "each family's own weighted objective"),
     (lambda raw: raw.update(objective="mig"), "objective 'mig' cannot rank trials on mnist: mnist has a single label"),
+    (lambda raw: raw.update(conditional_with_unconditional()), "for cvae but log p(x) for the others"),
+    (lambda raw: raw.update(reconstruction_across_mmd_weights()), "across the swept models.wae.mmd_weight"),
 ])
 def test_bad_config_fails_in_one_line_before_any_run_is_created(change, expected, tmp_path, monkeypatch, capsys,
                                                                 mnist_data):

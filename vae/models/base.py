@@ -66,6 +66,9 @@ class VAE(keras.Model):
     # (codes, None).
     has_elbo = True
     conditional = False  # True when inputs are (images, condition) (see training_inputs)
+    # Hyperparameters that weight a term of the family's own ``loss`` or set its capacity:
+    # ranking by ``loss`` or by reconstruction across their values rewards the weight, not the model.
+    objective_weights: tuple[str, ...] = ("beta",)
     # "vector": one latent vector per image (the latent-space metrics apply); "grid": a spatial
     # map of codes (VQ-VAE), which those metrics cannot score.
     code_kind = "vector"
@@ -204,6 +207,12 @@ class VAE(keras.Model):
         """The family's Keras log names, without ``val_`` twins and ``kl_dim_<i>``."""
         standard = ("loss", "reconstruction_loss") + (("kl_loss", "elbo") if cls.has_elbo else ())
         return standard + tuple(cls.extra_metric_names())
+
+    @classmethod
+    def metric_direction(cls, name: str) -> str:
+        """Whether a higher (``max``: an ELBO) or lower (``min``: a loss) value of the family's
+        Keras log ``name`` (or its ``val_`` twin) is better."""
+        return "max" if name.removeprefix("val_") == "elbo" else "min"
 
     @classmethod
     def extra_metric_names(cls) -> tuple[str, ...]:

@@ -18,6 +18,7 @@ class InfoVAE(MMDPenalty, ConvVAE):
     """
 
     family = "infovae"
+    objective_weights = ("beta", "mmd_weight")
 
     def __init__(self, image_shape, latent_dim, likelihood, beta=None, depth=2, seed=None, mmd_weight=1000.0,
                  **kwargs):

@@ -35,6 +35,7 @@ class VQVAE(ConvVAE):
     """
 
     family = "vqvae"
+    objective_weights = ("commitment_cost", "num_embeddings")
     has_elbo = False
     code_kind = "grid"
     default_beta = 0.0  # no KL term: what run names and params show as beta

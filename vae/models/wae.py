@@ -45,6 +45,7 @@ class WAE(MMDPenalty, ConvVAE):
     """
 
     family = "wae"
+    objective_weights = ("mmd_weight",)
     has_elbo = False
     default_beta = 0.0  # no KL term: what run names and params show as beta
 
