@@ -5,11 +5,11 @@ dataset's fixed test set); a metric whose requirements the family or the dataset
 meet is left out with the registry's reason, and one that fails is left out with its error.
 """
 
-import io
 from dataclasses import asdict
 
 import numpy as np
 
+from sweeps import record
 from sweeps.console import say
 from vae.metrics.inputs import MetricSettings, TrialInputs
 from vae.metrics.registry import METRICS
@@ -71,6 +71,5 @@ def settings_reason(metric, settings: MetricSettings) -> str | None:
 
 
 def npz(arrays: dict) -> bytes:
-    buffer = io.BytesIO()
-    np.savez_compressed(buffer, **arrays)
-    return buffer.getvalue()
+    """An array file's content, in the record's codec."""
+    return record.encode_arrays(arrays)

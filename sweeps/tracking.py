@@ -19,6 +19,7 @@ from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 from PIL import Image
 
+from sweeps import record
 from vae import config, runtime
 
 MAX_BATCH = 900  # MLflow accepts up to 1000 metrics per log_batch call
@@ -157,8 +158,6 @@ def log_keras_model(client: MlflowClient, run_id: str, model, inputs) -> str:
     import tensorflow as tf
     from mlflow.models import Model, infer_signature
 
-    from sweeps import record
-
     run = client.get_run(run_id)
     logged = client.create_logged_model(run.info.experiment_id, name=record.MODEL_NAME, source_run_id=run_id,
                                         params=dict(run.data.params))
@@ -221,5 +220,4 @@ def load_npz(client: MlflowClient, run_id: str, path: str) -> dict[str, np.ndarr
         content = artifact_bytes(client, run_id, path)
     except (MlflowException, OSError):
         return None
-    with np.load(io.BytesIO(content), allow_pickle=False) as npz:
-        return {key: npz[key] for key in npz.files}
+    return record.decode_arrays(content)

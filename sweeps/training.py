@@ -216,7 +216,7 @@ def finish_run(model, dataset, client, run_id, settings, seed: int = 0) -> dict:
     result = {k: v for k, v in result.items() if registry.owner(k) is None}
     tracking.log_metrics(client, run_id, {**result, "eval_images": n}, step=0)
     for name, image in images.all_images(model, dataset.x_test, dataset.y_test, kl_per_dim, seed=seed).items():
-        tracking.log_image(client, run_id, image, f"images/{name}.png")
+        tracking.log_image(client, run_id, image, record.image_path(name))
     values, params, skipped, arrays = trial_metrics(model, dataset, settings, seed=seed)
     tracking.log_metrics(client, run_id, values, step=0)
     tracking.log_params(client, run_id, params)

@@ -7,7 +7,8 @@ import pandas as pd
 import pytest
 from scipy import stats as scipy_stats
 
-from reports import disentanglement, expected_results, stats
+from reports import stats
+from reports.sections import disentanglement, expected_results
 
 # One worker builds the shared report store once (make test runs pytest -n 2 --dist loadgroup).
 pytestmark = pytest.mark.xdist_group("reports")
@@ -116,7 +117,7 @@ def test_expected_results_are_grouped_by_family_and_dataset_and_keep_the_best_co
 
 
 def test_many_points_fall_back_to_pca_and_say_so():
-    from reports import latent
+    from reports.sections import latent
 
     codes = np.random.default_rng(0).normal(size=(latent.TSNE_MAX_POINTS + 1, 5))
     xy, method = latent.project(codes)

@@ -39,7 +39,7 @@ def test_the_report_shows_each_seed_and_the_mean_with_its_interval(sweep):
 
 
 def test_the_comparison_pairs_trials_on_the_same_images_and_calls_overlaps_ties(sweep):
-    from reports import comparison
+    from reports.sections import comparison
 
     block = comparison.build(sweep)
     assert block["applies"] and block["figure"] in ("test_elbo", "test_nll")

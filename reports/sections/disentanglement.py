@@ -15,7 +15,6 @@ import pandas as pd
 
 from reports import data as d
 from reports import stats
-from reports.best_trials import TOP, kl_dims
 from reports.figures import COLORS, figure, figure_uri, fmt, panel_grid
 from vae.metrics import mi_matrix, registry, utils
 
@@ -34,7 +33,7 @@ TRADEOFF = [c for m in registry.METRICS.values() if {"factors", "sampler"} & set
 def build(sweep: d.Sweep) -> dict:
     """The disentanglement block: ``heatmaps`` (or ``heatmap_reason``) and the β trade-off."""
     heatmaps, reasons = [], []
-    for run_id, trial in sweep.top(TOP).iterrows():
+    for run_id, trial in sweep.top(d.TOP).iterrows():
         view = _heatmap_of(sweep, run_id, trial)
         (heatmaps if "image" in view else reasons).append(view)
     return {"heatmaps": heatmaps, "heatmap_reason": None if heatmaps else _one_reason(reasons),
@@ -82,7 +81,7 @@ def _heatmap_of(sweep, run_id, trial) -> dict:
         what = "a single label" if "labels" in arrays else "no labels or factors"
         return {"note": f"{who}: {sweep.dataset} has {what}, so there are no ground-truth factors to "
                         "compare the latents with", "kind": "no factors"}
-    kl = dict(kl_dims(sweep, run_id))
+    kl = dict(sweep.kl_dims(run_id))
     codes = arrays["codes"]
     kl = np.array([kl[i] for i in range(codes.shape[1])]) if set(kl) >= set(range(codes.shape[1])) else None
     names = [str(n) for n in arrays.get("factor_names", [])] or [f"factor {j}" for j in range(factors.shape[1])]
