@@ -198,10 +198,9 @@ class Sweep:
         ranked = sorted((r for r in finished if key in r.data.metrics), key=lambda r: r.data.metrics[key],
                         reverse=self.space.direction == "max")
         print_table(ranked[:5], key)
-        paired = ranking.paired_ranking(self.client, ranked)
-        if paired is not None:
-            print("\n".join(ranking.describe(paired, {r.info.run_id: f"trial {record.trial_row(r).trial_id}"
-                                                       for r in ranked})))
+        selection, paired = ranking.paired_ranking(self.client, ranked, self.space.objective, self.space.direction)
+        print("\n".join(ranking.describe(selection, paired, {r.info.run_id: f"trial {record.trial_row(r).trial_id}"
+                                                              for r in ranked})))
         # With seed replicates the best configuration is the best mean over seeds, not the luckiest seed.
         by_mean = replicates.record_choice(self, replicates.summaries(self))
         best = next(r for r in ranked if r.info.run_id == by_mean.run_id) if by_mean else ranked[0]
