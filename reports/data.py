@@ -7,16 +7,13 @@ The trial frame has one row per trial run, indexed by run id, best first, with t
 logged strings) and ``metrics.<name>`` (the latest value of each metric).
 """
 
-import io
 import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 from mlflow.exceptions import MlflowException
-from mlflow.tracking import MlflowClient
 
 from reports.frame import trial_frame
 from sweeps import record, tracking
@@ -30,22 +27,25 @@ NOT_HYPERPARAMETER_PREFIXES = ("version_", "tuner_", "metric_", "device_")
 HYPERPARAMETER_ORDER = ["model", "latent_dim", "beta", "learning_rate", "batch_size", "depth"]
 #: The image artifacts a finished trial logs, by the title the report gives them.
 IMAGES = {
-    "Reconstructions (top: test images, bottom: reconstructions)": "images/reconstructions.png",
-    "Samples from the prior": "images/samples.png",
-    "Interpolations between test images": "images/interpolations.png",
-    "Latent traversals (rows: dimensions by decreasing KL)": "images/traversals.png",
+    "Reconstructions (top: test images, bottom: reconstructions)": record.image_path("reconstructions"),
+    "Samples from the prior": record.image_path("samples"),
+    "Interpolations between test images": record.image_path("interpolations"),
+    "Latent traversals (rows: dimensions by decreasing KL)": record.image_path("traversals"),
 }
-CONDITIONAL_IMAGES = {"Conditional samples (one row per label)": "images/conditional_samples.png"}
-MANIFOLD_IMAGES = {"Decoded 2-D latent space (z on a grid of prior quantiles)": "images/manifold.png"}
+CONDITIONAL_IMAGES = {"Conditional samples (one row per label)": record.image_path("conditional_samples")}
+MANIFOLD_IMAGES = {"Decoded 2-D latent space (z on a grid of prior quantiles)": record.image_path("manifold")}
 CODES = record.CODES_FILE
-FINISHED, FAILED, KILLED, RUNNING = "FINISHED", "FAILED", "KILLED", "RUNNING"
+# The record's statuses and roles, as the trial frame's ``status`` and ``role`` columns hold them.
+FINISHED, FAILED, KILLED, RUNNING = record.FINISHED, record.FAILED, record.KILLED, record.RUNNING
+REPLICATE = record.REPLICATE
+TOP = 3  # the best trials the sections show side by side
 
 
 @dataclass
 class Sweep:
     """A sweep as the report sees it. Build one with :func:`load_sweep`."""
 
-    client: MlflowClient
+    client: tracking.Client
     tracking_uri: str
     dataset: str
     run: object  # the parent mlflow.entities.Run
@@ -86,6 +86,11 @@ class Sweep:
         return self.params.get("objective", "val_loss")
 
     @property
+    def chosen_config(self) -> str | None:
+        """The ``config_digest`` of the configuration chosen by its mean over seeds, if any."""
+        return self.tags.get(record.BEST_CONFIG_DIGEST)
+
+    @property
     def direction(self) -> str:
         return self.params.get("objective_direction", "min")
 
@@ -99,7 +104,7 @@ class Sweep:
         """The finished trials, best first."""
         return self.trials[self.trials["status"] == FINISHED]
 
-    def top(self, n: int = 3) -> pd.DataFrame:
+    def top(self, n: int = TOP) -> pd.DataFrame:
         """The ``n`` best finished trials that have an objective value."""
         finished = self.finished()
         return finished[finished["objective"].notna()].head(n)
@@ -119,6 +124,12 @@ class Sweep:
     def metric(self, run_id: str, key: str) -> float | None:
         """The latest value of a trial's metric, or None when it was not logged."""
         return self.runs[run_id].data.metrics.get(key)
+
+    def kl_dims(self, run_id: str) -> list[tuple[int, float]]:
+        """The latest ``kl_dim_<i>`` values of a run, by dimension index."""
+        found = [(int(m.group(1)), value) for key, value in self.runs[run_id].data.metrics.items()
+                 if (m := re.fullmatch(r"kl_dim_(\d+)", key))]
+        return sorted(found)
 
     def history(self, run_id: str, key: str) -> pd.Series:
         """A metric's values by step (epoch); empty when never logged. Last value per step wins."""
@@ -161,10 +172,7 @@ class Sweep:
 
     def _npz(self, run_id: str, path: str) -> dict | None:
         content = self.artifact_bytes(run_id, path)
-        if content is None:
-            return None
-        with np.load(io.BytesIO(content), allow_pickle=False) as npz:
-            return {key: npz[key] for key in npz.files}
+        return None if content is None else record.decode_arrays(content)
 
 
 # Loading -------------------------------------------------------------------------------
@@ -172,7 +180,7 @@ def load_sweep(dataset: str, sweep: str | None = None, tracking_uri: str | None 
     """Read a sweep of ``dataset`` from the store.
 
     Args:
-        dataset: the dataset name; its sweeps live in the experiment ``vae-<dataset>``.
+        dataset: the dataset name; its sweeps live in its experiment (``record.experiment_name``).
         sweep: a sweep name or its parent run id; None for the latest sweep (by start time).
         tracking_uri: the MLflow store (default: the project's ``mlruns/mlflow.db``).
 
@@ -184,12 +192,11 @@ def load_sweep(dataset: str, sweep: str | None = None, tracking_uri: str | None 
     if uri.startswith("sqlite:///") and not Path(uri.removeprefix("sqlite:///")).is_file():
         raise SweepError(f"no MLflow store at {uri.removeprefix('sqlite:///')}; run a sweep first "
                          f"(make sweep DATASET={dataset}) or pass --tracking-uri")
-    client = MlflowClient(tracking_uri=uri)
+    client = tracking.connect(uri)
     experiment = client.get_experiment_by_name(record.experiment_name(dataset))
     sweeps = record.sweep_runs(client, experiment.experiment_id) if experiment is not None else []
     if not sweeps:
-        others = sorted(e.name.removeprefix("vae-") for e in client.search_experiments()
-                        if e.name.startswith("vae-") and e.name != f"vae-{dataset}")
+        others = [name for name in record.datasets(client) if name != dataset]
         where = f"; it has sweeps of: {', '.join(others)}" if others else ""
         raise SweepError(f"no sweep of {dataset} in {uri}{where}; run one with: make sweep DATASET={dataset}")
     parent = _pick(client, sweeps, sweep, dataset, uri)
@@ -231,7 +238,8 @@ def _elsewhere(client, run_id) -> str | None:
     role, name, parent = record.describe_run(run)
     experiment = client.get_experiment(run.info.experiment_id).name
     if role == record.SWEEP_ROLE:
-        return f"run {run_id} is a sweep of {experiment.removeprefix('vae-')}; pass --dataset {experiment.removeprefix('vae-')}"
+        dataset = record.dataset_of(experiment)
+        return f"run {run_id} is a sweep of {dataset}; pass --dataset {dataset}"
     if role in (record.TRIAL, record.REPLICATE) and name:
         return f"run {run_id} is a trial of sweep '{name}', not a sweep; pass --sweep {parent}"
     return f"run {run_id} in {experiment} is not a sweep; pass a sweep name or its parent run id"

@@ -1,17 +1,17 @@
 """Render a sweep into one self-contained HTML file.
 
 The template names the sections: each ``{% block NAME %}`` of ``templates/report.html`` is
-filled from ``reports/NAME.py``'s ``build(sweep) -> dict``, available to the block as the
-variable ``NAME``. Adding a section is one module and one block; nothing here changes.
+filled from ``reports/sections/NAME.py``'s ``build(sweep) -> dict``, available to the block as
+the variable ``NAME``. Adding a section is one module and one block; nothing here changes.
 """
 
-import importlib
 import logging
 import time
 from pathlib import Path
 
 import jinja2
 
+from reports import sections
 from reports.data import Sweep
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -32,11 +32,11 @@ def section_names(template: jinja2.Template | None = None) -> list[str]:
 
 
 def build_sections(sweep: Sweep, names: list[str]) -> dict:
-    """``{name: reports.<name>.build(sweep)}`` for every section."""
+    """``{name: reports.sections.<name>.build(sweep)}`` for every section."""
     context = {}
     for name in names:
         start = time.monotonic()
-        context[name] = importlib.import_module(f"reports.{name}").build(sweep)
+        context[name] = sections.module(name).build(sweep)
         log.debug(f"report section {name}: {time.monotonic() - start:.2f}s")
     return context
 

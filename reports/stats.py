@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from reports.data import FINISHED
 from reports.figures import fmt
 from vae.metrics.paired import mean_interval
 
@@ -54,7 +55,7 @@ def seed_runs(sweep) -> pd.DataFrame:
 def configurations(frame: pd.DataFrame) -> list[pd.DataFrame]:
     """The finished trials of ``frame`` grouped into configurations, in frame order (best
     first): rows sharing a ``config_digest`` are one group, a row without one is its own."""
-    finished = frame[frame["status"] == "FINISHED"]
+    finished = frame[frame["status"] == FINISHED]
     digests = finished.get("config_digest", pd.Series(index=finished.index, dtype=object))
     keys = [digest if isinstance(digest, str) and digest else run_id for run_id, digest in digests.items()]
     groups: dict[str, list[str]] = {}

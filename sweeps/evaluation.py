@@ -6,7 +6,6 @@ dataset's fixed test set); a metric whose requirements the family or the dataset
 meet is left out with the registry's reason, and one that fails is left out with its error.
 """
 
-import io
 from dataclasses import asdict
 
 import numpy as np
@@ -76,9 +75,8 @@ def settings_reason(metric, settings: MetricSettings) -> str | None:
 
 
 def npz(arrays: dict) -> bytes:
-    buffer = io.BytesIO()
-    np.savez_compressed(buffer, **arrays)
-    return buffer.getvalue()
+    """An array file's content, in the record's codec."""
+    return record.encode_arrays(arrays)
 
 
 def finish_run(model, dataset, client, run_id, settings, seed: int = 0) -> dict:
@@ -106,7 +104,7 @@ def finish_run(model, dataset, client, run_id, settings, seed: int = 0) -> dict:
     result = {k: v for k, v in result.items() if registry.owner(k) is None}
     tracking.log_metrics(client, run_id, {**result, "eval_images": n}, step=0)
     for name, image in images.all_images(model, dataset.x_test, dataset.y_test, kl_per_dim, seed=seed).items():
-        tracking.log_image(client, run_id, image, f"images/{name}.png")
+        tracking.log_image(client, run_id, image, record.image_path(name))
     values, params, skipped, arrays = trial_metrics(model, dataset, settings, seed=seed)
     tracking.log_metrics(client, run_id, values, step=0)
     tracking.log_params(client, run_id, params)

@@ -197,10 +197,9 @@ class Sweep:
         ranked = sorted((r for r in finished if key in r.data.metrics), key=lambda r: r.data.metrics[key],
                         reverse=space.direction == "max")
         console.print_table(ranked[:5], key, console.table_params(space))
-        paired = ranking.paired_ranking(client, ranked)
-        if paired is not None:
-            print("\n".join(ranking.describe(paired, {r.info.run_id: f"trial {record.trial_row(r).trial_id}"
-                                                       for r in ranked})))
+        selection, paired = ranking.paired_ranking(client, ranked, space.objective, space.direction)
+        print("\n".join(ranking.describe(selection, paired, {r.info.run_id: f"trial {record.trial_row(r).trial_id}"
+                                                              for r in ranked})))
         # With seed replicates the best configuration is the best fresh-seed mean, not the luckiest seed.
         by_mean = replicates.record_choice(self.run_context(), replicates.summaries(self.run_context()))
         best = next(r for r in ranked if r.info.run_id == by_mean.run_id) if by_mean else ranked[0]

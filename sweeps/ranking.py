@@ -1,57 +1,36 @@
-"""Noise-aware ranking: trials compared by paired differences on their shared evaluation images.
+"""Noise-aware ranking for the sweep's closing summary: which trials could be the best.
 
-Used by the sweep's closing summary and by the report. Only trials scored on the same images
-(the same ``eval_digest``) are compared; a trial whose 95% interval of the difference to the
-best contains zero ties with it.
+The finished trials are compared on per-image values of the sweep's own objective (logged in
+the record's per-image file), on their shared evaluation images, with Hsu's multiple
+comparisons with the best (``vae.metrics.paired``, which the report uses too). Trials that
+log no per-image values of the objective (a trial metric such as MIG has none) are not ranked
+here: the summary says so rather than ranking on another figure.
 """
 
-from collections import Counter
-from dataclasses import dataclass, field
-
 from sweeps import record, tracking
-from vae.metrics import registry
-from vae.metrics.paired import Difference, compare_to_best
-
-# Per-image figures that trials log (``eval/per_image.npz``), in order of preference.
-PAIRED_FIGURES = ("test_nll", "test_elbo")
+from vae.metrics.paired import BestComparison, Selection, comparable, compare_with_best
 
 
-@dataclass
-class Ranking:
-    figure: str
-    direction: str
-    best: str  # run id
-    differences: list[Difference]  # one per compared run (name = run id), best first
-    excluded: dict[str, str] = field(default_factory=dict)  # run id -> why it is not compared
-
-    def ties(self) -> list[str]:
-        return [d.name for d in self.differences if d.tie]
-
-
-def paired_ranking(client, runs) -> Ranking | None:
-    """Compare finished runs on the first per-image figure they share, or None when fewer than
-    two runs have one."""
-    digests = Counter(r.data.params.get("eval_digest") for r in runs)
-    digest = digests.most_common(1)[0][0] if runs else None
-    excluded = {r.info.run_id: "scored on other evaluation images" for r in runs
-                if r.data.params.get("eval_digest") != digest}
-    arrays = {r.info.run_id: tracking.load_npz(client, r.info.run_id, record.PER_IMAGE_FILE) or {}
-              for r in runs if r.info.run_id not in excluded}
-    for figure in PAIRED_FIGURES:
-        values = {run_id: a[figure] for run_id, a in arrays.items() if figure in a}
-        if len(values) >= 2:
-            direction = registry.column(figure).direction
-            missing = {run_id: f"logs no per-image {figure}" for run_id in arrays if run_id not in values}
-            best, differences = compare_to_best(values, direction)
-            return Ranking(figure, direction, best, differences, {**excluded, **missing})
-    return None
+def paired_ranking(client, runs, objective: str, direction: str) -> tuple[Selection, BestComparison | None]:
+    """The runs' selection for ``objective`` and their comparison, None when fewer than two
+    runs log per-image values of it."""
+    ids = [r.info.run_id for r in runs]
+    selection = comparable({i: tracking.load_npz(client, i, record.PER_IMAGE_FILE) for i in ids},
+                           {r.info.run_id: r.data.params.get("eval_digest") for r in runs}, objective)
+    if len(selection.values) < 2:
+        return selection, None
+    return selection, compare_with_best(selection.values, direction)
 
 
-def describe(ranking: Ranking, names: dict[str, str]) -> list[str]:
-    """Lines for a terminal: each trial's difference to the best with its interval, ties said."""
-    lines = [f"paired differences to the best on {ranking.differences[0].images} shared images "
-             f"({ranking.figure}, {'higher' if ranking.direction == 'max' else 'lower'} is better; 95% interval):"]
-    for d in ranking.differences:
-        verdict = "best" if d.name == ranking.best else ("tie with the best" if d.tie else "")
-        lines.append(f"  {names.get(d.name, d.name):>12}  {d.mean:+9.3f}  [{d.low:+.3f}, {d.high:+.3f}]  {verdict}")
+def describe(selection: Selection, result: BestComparison | None, names: dict[str, str]) -> list[str]:
+    """Lines for a terminal: each trial's simultaneous interval and whether it could be the best."""
+    if result is None:
+        return [f"no paired comparison: fewer than two trials log per-image {selection.figure}"]
+    images = result.candidates[0].difference.images
+    lines = [f"{selection.figure} on {images} shared evaluation images, {len(result.candidates)} trials "
+             f"({'higher' if result.direction == 'max' else 'lower'} is better); mean minus the best of the others, "
+             f"simultaneous {result.level:.0%} (Hsu's MCB; evaluation noise only, not seed noise):"]
+    for c in result.candidates:
+        verdict = "could be the best" if c.possibly_best else "worse than the best"
+        lines.append(f"  {names.get(c.name, c.name):>12}  [{c.low:+.3f}, {c.high:+.3f}]  {verdict}")
     return lines

@@ -25,8 +25,10 @@ The record:
   ``best`` and both were evaluated alike.
 """
 
+import io
 from dataclasses import dataclass
 
+import numpy as np
 from mlflow.entities import RunTag
 from mlflow.utils.mlflow_tags import MLFLOW_DATASET_CONTEXT
 
@@ -69,7 +71,7 @@ MAX_RESULTS = 1000
 
 
 def experiment_name(dataset: str) -> str:
-    return f"vae-{dataset}"
+    return f"{EXPERIMENT_PREFIX}{dataset}"
 
 
 def experiment_tags() -> dict:
@@ -274,3 +276,35 @@ def skipped(run) -> dict[str, str]:
 
 def role(run) -> str | None:
     return run.data.tags.get(ROLE)
+
+
+# --- Artifact paths, the array codec and experiment names read back (for reports.data) ----
+IMAGE_DIR, EXPERIMENT_PREFIX = "images", "vae-"
+
+
+def image_path(name: str) -> str:
+    """The artifact path of a run's final figure ``name`` (``images/samples.png``)."""
+    return f"{IMAGE_DIR}/{name}.png"
+
+
+def dataset_of(experiment: str) -> str | None:
+    """The dataset of experiment ``vae-<dataset>``; None for one vaesweep did not make."""
+    return experiment.removeprefix(EXPERIMENT_PREFIX) if experiment.startswith(EXPERIMENT_PREFIX) else None
+
+
+def datasets(client) -> list[str]:
+    """The datasets that have an experiment in the store, alphabetically."""
+    return sorted(d for e in client.search_experiments() if (d := dataset_of(e.name)) is not None)
+
+
+def encode_arrays(arrays: dict) -> bytes:
+    """An array file's content (``CODES_FILE``, ``PER_IMAGE_FILE``): a compressed ``.npz``."""
+    buffer = io.BytesIO()
+    np.savez_compressed(buffer, **arrays)
+    return buffer.getvalue()
+
+
+def decode_arrays(content: bytes) -> dict:
+    """The arrays of a file written by :func:`encode_arrays` (no pickled objects are read)."""
+    with np.load(io.BytesIO(content), allow_pickle=False) as npz:
+        return {key: npz[key] for key in npz.files}

@@ -233,5 +233,4 @@ def load_npz(client: MlflowClient, run_id: str, path: str) -> dict[str, np.ndarr
         content = artifact_bytes(client, run_id, path)
     except (MlflowException, OSError):
         return None
-    with np.load(io.BytesIO(content), allow_pickle=False) as npz:
-        return {key: npz[key] for key in npz.files}
+    return record.decode_arrays(content)

@@ -8,6 +8,7 @@ import dataclasses
 import logging
 import os
 import sys
+from pathlib import Path
 
 from sweeps.choices import BACKENDS, BUDGETS, PRECISIONS, TUNERS
 from vae.data import DATASETS
@@ -167,9 +168,11 @@ def main(argv=None) -> int:
         elif args.command == "sweep":
             return sweep_command(args, restartable=argv is None)
         elif args.command == "report":
-            from reports.cli import report_command
+            from reports.cli import ReportConfig, report_command
 
-            return report_command(args)
+            return report_command(ReportConfig(dataset=args.dataset, sweep=args.sweep,
+                                               out=Path(args.out) if args.out else None,
+                                               tracking_uri=args.tracking_uri))
         elif args.command == "server":
             from sweeps.config import ServerConfig
             from sweeps.server import server_command

@@ -53,3 +53,13 @@ def test_a_store_without_sweeps_says_so(tmp_path, capsys):
     assert main(["report", "--dataset", "mnist", "--tracking-uri", uri]) == 2
     err = capsys.readouterr().err
     assert err == f"error: no sweep of mnist in {uri}; run one with: make sweep DATASET=mnist\n"
+
+
+def test_the_report_command_takes_a_typed_config(store, tmp_path, capsys):
+    from reports.cli import ReportConfig, report_command
+
+    config = ReportConfig(dataset="mnist", sweep=MAIN_NAME, out=tmp_path / "r.html", tracking_uri=store.uri)
+    assert report_command(config) == 0
+    assert capsys.readouterr().out == f"{tmp_path / 'r.html'}\n"
+    assert (tmp_path / "r.html").read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+    assert ReportConfig(dataset="dsprites").path.as_posix() == "reports/dsprites.html"

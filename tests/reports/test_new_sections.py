@@ -7,7 +7,8 @@ import pandas as pd
 import pytest
 from scipy import stats as scipy_stats
 
-from reports import disentanglement, expected_results, stats
+from reports import stats
+from reports.sections import disentanglement, expected_results
 
 # One worker builds the shared report store once (make test runs pytest -n 2 --dist loadgroup).
 pytestmark = pytest.mark.xdist_group("reports")
@@ -69,6 +70,26 @@ def test_two_seeds_of_one_configuration_are_one_point_with_a_t_interval():
     assert block["metrics"] == ["MIG"] and "test_reconstruction_loss" in block["absent"]
 
 
+
+def test_the_tradeoff_draws_only_final_round_trials_and_names_what_else_varies():
+    frame = _frame([  # Hyperband, 6 epochs: trials 1-2 ran a 2-epoch round, 3-4 the final round
+        {"run_id": "a", "trial_id": "1", "params.tuner_epochs": "2", "params.beta": "1", "params.model": "beta",
+         "params.latent_dim": "4", "metrics.mig": 0.05},
+        {"run_id": "b", "trial_id": "2", "params.tuner_epochs": "2", "params.beta": "16", "params.model": "beta",
+         "params.latent_dim": "8", "metrics.mig": 0.02},
+        {"run_id": "c", "trial_id": "3", "params.tuner_epochs": "6", "params.beta": "4", "params.model": "beta",
+         "params.latent_dim": "4", "params.learning_rate": "0.001", "metrics.mig": 0.30},
+        {"run_id": "d", "trial_id": "4", "params.tuner_epochs": "6", "params.beta": "8", "params.model": "beta",
+         "params.latent_dim": "10", "params.learning_rate": "0.001", "metrics.mig": 0.40},
+    ])
+    kept, short = disentanglement.final_round(frame, 6.0)
+    assert list(kept.index) == ["c", "d"] and short == 2
+    block = disentanglement.tradeoff(frame, 6.0, ["model", "latent_dim", "beta", "learning_rate"])
+    assert block["betas"] == ["4", "8"] and block["left_out_rounds"] == 2 and block["epochs"] == "6"
+    assert block["varying"] == ["latent_dim (4, 10)"]  # numeric order; learning_rate is the same in both
+    # Without a budget (or without Hyperband's tuner_epochs) every run is drawn.
+    assert disentanglement.tradeoff(frame)["betas"] == ["1", "4", "8", "16"]
+
 def test_the_tradeoff_says_why_when_beta_was_not_swept():
     frame = _frame([{"run_id": r, "trial_id": r, "params.beta": "1.0", "metrics.mig": 0.2} for r in "ab"])
     block = disentanglement.tradeoff(frame)
@@ -116,7 +137,7 @@ def test_expected_results_are_grouped_by_family_and_dataset_and_keep_the_best_co
 
 
 def test_many_points_fall_back_to_pca_and_say_so():
-    from reports import latent
+    from reports.sections import latent
 
     codes = np.random.default_rng(0).normal(size=(latent.TSNE_MAX_POINTS + 1, 5))
     xy, method = latent.project(codes)

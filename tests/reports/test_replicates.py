@@ -1,4 +1,4 @@
-"""Seed replicates and the noise-aware comparison, in the record and in the report of the shared store."""
+"""Seed replicates, in the record and in the report of the shared store."""
 
 import math
 
@@ -36,13 +36,3 @@ def test_the_report_shows_each_seed_and_the_mean_with_its_interval(sweep):
     html = render.render_sections(sweep, ["replicates"])
     assert "Seed replicates" in html and "★" in html
     assert html.count("seed 0:") == 1 and "seed 2:" in html and "[" in html
-
-
-def test_the_comparison_pairs_trials_on_the_same_images_and_calls_overlaps_ties(sweep):
-    from reports import comparison
-
-    block = comparison.build(sweep)
-    assert block["applies"] and block["figure"] in ("test_elbo", "test_nll")
-    verdicts = [row["verdict"] for row in block["rows"]]
-    assert verdicts[0] == "best" and verdicts.count("best") == 1
-    assert set(verdicts) <= {"best", "tie", "worse"}

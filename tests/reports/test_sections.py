@@ -4,9 +4,9 @@ plots and the metric columns left out, on the shared store or on small arrays.""
 import numpy as np
 import pytest
 
-from reports import hyperparams, latent, rate_distortion, table
 from reports.data import CODES
 from reports.figures import fmt, seconds
+from reports.sections import hyperparams, latent, rate_distortion, table
 
 # One worker builds the shared report store once (make test runs pytest -n 2 --dist loadgroup).
 pytestmark = pytest.mark.xdist_group("reports")

@@ -6,23 +6,21 @@ a healthy one's and would vanish on a shared axis.
 """
 
 import math
-import re
 
 from reports import data as d
 from reports.figures import COLORS, figure, figure_uri, fmt, png_uri
 
-TOP = 3
 CURVES = [("reconstruction_loss", "reconstruction (nats)"), ("kl_loss", "KL (nats)")]
 
 
 def build(sweep: d.Sweep) -> dict:
     """The best-trials block: ``trials`` (headers) and ``rows`` of figures, one cell per trial."""
-    top = sweep.top(TOP)
+    top = sweep.top(d.TOP)
     run_ids = list(top.index)
     headers = [_header(sweep, run_id, trial) for run_id, trial in top.iterrows()]
     histories = {run_id: {key: (sweep.history(run_id, key), sweep.history(run_id, f"val_{key}"))
                           for key, _ in CURVES} for run_id in run_ids}
-    kl = {run_id: kl_dims(sweep, run_id) for run_id in run_ids}
+    kl = {run_id: sweep.kl_dims(run_id) for run_id in run_ids}
     rows = [
         {"title": "Loss curves (train and validation)", "cells": [_curves(histories[r]) for r in run_ids]},
         {"title": "KL per latent dimension (last epoch, validation)", "cells": [_kl_bars(kl[r]) for r in run_ids]},
@@ -43,7 +41,7 @@ def build(sweep: d.Sweep) -> dict:
                 cells.append({"image": png_uri(content), "alt": f"{title}, trial {top.loc[run_id, 'trial_id']}",
                               "cls": "artifact"})
         rows.append({"title": title, "cells": cells})
-    return {"trials": headers, "rows": rows, "count": len(run_ids), "asked": TOP, "objective_key": sweep.objective_key}
+    return {"trials": headers, "rows": rows, "count": len(run_ids), "asked": d.TOP, "objective_key": sweep.objective_key}
 
 
 def _header(sweep, run_id, trial) -> dict:
@@ -68,16 +66,6 @@ def _none(path, trial) -> str:
     if latent_dim != "2":
         return f"none: the manifold is drawn for 2-D codes only; this trial has latent_dim {latent_dim}"
     return f"no {path} artifact in this run (a grid code, or a run from before manifolds were logged)"
-
-
-def kl_dims(sweep, run_id) -> list[tuple[int, float]]:
-    """The latest ``kl_dim_<i>`` values of a run, by dimension index."""
-    found = []
-    for key, value in sweep.runs[run_id].data.metrics.items():
-        match = re.fullmatch(r"kl_dim_(\d+)", key)
-        if match:
-            found.append((int(match.group(1)), value))
-    return sorted(found)
 
 
 def _finite(values):

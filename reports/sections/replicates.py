@@ -23,10 +23,10 @@ def build(sweep: d.Sweep) -> dict:
         return {"applies": False, "reason": "no configuration was trained with several seeds (--replicates R, or "
                                             "replicates: in the budget)"}
     finished = runs[(runs["status"] == d.FINISHED) & runs["config_digest"].notna() & runs["objective"].notna()]
-    chosen = sweep.tags.get("best_config_digest")
+    chosen = sweep.chosen_config
     rows = []
     for digest, group in finished.groupby("config_digest"):
-        searched = group[group["role"] != "replicate"]
+        searched = group[group["role"] != d.REPLICATE]
         first = searched.iloc[0] if len(searched) else group.iloc[0]
         mean, low, high = interval(group["objective"])
         seeds = sorted(zip(group.get("params.seed", ["?"] * len(group)), group["objective"], strict=True))

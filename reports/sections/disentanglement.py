@@ -8,6 +8,9 @@
 - For a sweep over β, every disentanglement metric the trials logged (the registry's
   metrics that need factors or a ground-truth sampler) and the reconstruction loss against
   β: one point per configuration, the mean ± 95% t interval where seeds were replicated.
+  Only runs trained for the budget's epochs are drawn (Hyperband's earlier rounds train for
+  fewer, ``tuner_epochs``, and would put half-trained models beside trained ones), and the
+  other hyperparameters that vary between the points are named: β is not all that differs.
 """
 
 import numpy as np
@@ -15,7 +18,6 @@ import pandas as pd
 
 from reports import data as d
 from reports import stats
-from reports.best_trials import TOP, kl_dims
 from reports.figures import COLORS, figure, figure_uri, fmt, panel_grid
 from vae.metrics import mi_matrix, registry, utils
 
@@ -34,12 +36,13 @@ TRADEOFF = [c for m in registry.METRICS.values() if {"factors", "sampler"} & set
 def build(sweep: d.Sweep) -> dict:
     """The disentanglement block: ``heatmaps`` (or ``heatmap_reason``) and the β trade-off."""
     heatmaps, reasons = [], []
-    for run_id, trial in sweep.top(TOP).iterrows():
+    for run_id, trial in sweep.top(d.TOP).iterrows():
         view = _heatmap_of(sweep, run_id, trial)
         (heatmaps if "image" in view else reasons).append(view)
     return {"heatmaps": heatmaps, "heatmap_reason": None if heatmaps else _one_reason(reasons),
             "left_out": [v["note"] for v in reasons] if heatmaps else [],
-            "tradeoff": tradeoff(stats.seed_runs(sweep)), "num_bins": NUM_BINS, "inactive": INACTIVE}
+            "tradeoff": tradeoff(stats.seed_runs(sweep), d.number(sweep.params.get("epochs")), sweep.hyperparameters()),
+            "num_bins": NUM_BINS, "inactive": INACTIVE}
 
 
 # The MI heatmap ----------------------------------------------------------------------------
@@ -82,7 +85,7 @@ def _heatmap_of(sweep, run_id, trial) -> dict:
         what = "a single label" if "labels" in arrays else "no labels or factors"
         return {"note": f"{who}: {sweep.dataset} has {what}, so there are no ground-truth factors to "
                         "compare the latents with", "kind": "no factors"}
-    kl = dict(kl_dims(sweep, run_id))
+    kl = dict(sweep.kl_dims(run_id))
     codes = arrays["codes"]
     kl = np.array([kl[i] for i in range(codes.shape[1])]) if set(kl) >= set(range(codes.shape[1])) else None
     names = [str(n) for n in arrays.get("factor_names", [])] or [f"factor {j}" for j in range(factors.shape[1])]
@@ -161,17 +164,46 @@ def tradeoff_points(trials, key: str) -> list[dict]:
     return found
 
 
-def tradeoff(trials) -> dict:
-    """The trade-off figure, or ``reason`` when β was not swept."""
+def final_round(trials, epochs: float | None) -> tuple[pd.DataFrame, int]:
+    """The runs trained for the budget's ``epochs`` and how many finished ones are left out
+    (a Hyperband round's ``tuner_epochs`` below it); runs without ``tuner_epochs`` are kept."""
+    if epochs is None or "params.tuner_epochs" not in trials:
+        return trials, 0
+    rounds = trials["params.tuner_epochs"].map(d.number)
+    short = rounds.notna() & (rounds < epochs)
+    return trials[~short], int((short & (trials["status"] == d.FINISHED)).sum())
+
+
+def varying(trials, hyperparameters) -> list[str]:
+    """``name (value, ...)`` of each hyperparameter other than β and the family that takes more
+    than one value among the finished runs with a β."""
+    finished = trials[(trials["status"] == d.FINISHED)]
+    finished = finished[[d.number(v) is not None for v in finished.get("params.beta", [None] * len(finished))]]
+    found = []
+    for name in hyperparameters:
+        column = finished.get(f"params.{name}")
+        if name in ("beta", "model") or column is None:
+            continue
+        values = sorted({str(v) for v in column.dropna()}, key=lambda v: (d.number(v) is None, d.number(v) or 0, v))
+        if len(values) > 1:
+            found.append(f"{name} ({', '.join(values[:6])}{', ...' if len(values) > 6 else ''})")
+    return found
+
+
+def tradeoff(trials, epochs: float | None = None, hyperparameters=()) -> dict:
+    """The trade-off figure of the runs trained for ``epochs``, or ``reason`` when β was not swept."""
+    trials, short = final_round(trials, epochs)
+    rounds = {"left_out_rounds": short, "epochs": fmt(epochs) if epochs is not None else None}
     betas = beta_values(trials)
     if len(betas) < 2:
-        return {"image": None, "reason": _not_swept(trials, betas)}
+        return {**rounds, "image": None, "reason": _not_swept(trials, betas)}
     panels = [(c, tradeoff_points(trials, c.key)) for c in TRADEOFF]
     present = [(c, p) for c, p in panels if p]
     absent = [c.key for c, p in panels if not p]
     replicated = any(p["seeds"] > 1 for _, points in present for p in points)
     log = betas[0] > 0  # β = 0 (a plain autoencoder) has no place on a log axis
-    return {"image": _draw_tradeoff(present, log) if present else None, "betas": [fmt(b) for b in betas], "log": log,
+    return {**rounds, "varying": varying(trials, hyperparameters),
+            "image": _draw_tradeoff(present, log) if present else None, "betas": [fmt(b) for b in betas], "log": log,
             "metrics": [c.label for c, _ in present], "absent": absent, "replicated": replicated,
             "reason": None if present else "no finished trial logged a reconstruction loss or a disentanglement metric"}
 

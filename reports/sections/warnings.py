@@ -7,7 +7,6 @@ from collections import defaultdict
 import pandas as pd
 
 from reports import data as d
-from reports.best_trials import TOP
 from reports.frame import trial_sort_key
 from vae.metrics import registry
 
@@ -107,7 +106,7 @@ def _skipped_metrics(sweep):
 def _missing_artifacts(sweep):
     lines = []
     best_id = sweep.best.name
-    for run_id, trial in sweep.top(TOP).iterrows():
+    for run_id, trial in sweep.top(d.TOP).iterrows():
         paths = sweep.artifact_paths(run_id)
         missing = [p for p in d.IMAGES.values() if p not in paths]
         if run_id == best_id and d.CODES not in paths:
