@@ -48,7 +48,7 @@ def print_table(runs, key: str, names: list[str]) -> None:
 
 
 def registered(done, name: str, key: str) -> None:
-    """What registering the best trial's model did (``sweeps.model_registry.register_best``)."""
+    """What registering the best trial's model did (``sweeps.record.registry.register_best``)."""
     if done is None:
         return
     before = "" if done.previous is None else f" ({key} {done.previous:.3f} before)"

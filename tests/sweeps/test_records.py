@@ -21,7 +21,8 @@ from PIL import Image
 from store_helpers import wait_for
 from test_distributed import free_port
 
-from sweeps import model_registry, record, tracking
+from sweeps import record, tracking
+from sweeps.record import registry as model_registry
 from vae.data import eval_digest, load_dataset
 from vaesweep.cli import main
 

@@ -12,7 +12,7 @@ from mlflow.tracking import MlflowClient
 from PIL import Image
 from store_helpers import all_runs
 
-from sweeps import model_registry
+from sweeps.record import registry as model_registry
 from vae import runtime
 from vae.errors import ConfigError
 from vaesweep.cli import main

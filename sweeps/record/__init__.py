@@ -3,7 +3,7 @@
 This module is the only place that knows how a sweep is written to MLflow: the tag names,
 the statuses, how a sweep's parent run and its trial (child) runs are found, and how
 structured values (the metrics left out of a trial and why) are written and read back.
-Sweeps, reports and tests go through it.
+Sweeps, reports and tests go through it (the package: this module, ``files``, ``registry``).
 
 The record:
 
@@ -19,19 +19,27 @@ The record:
 - each trained run's inputs: its training set (context ``training``) and evaluation set
   (context ``evaluation``) as MLflow dataset inputs, and its output: the model, logged with
   MLflow's Keras flavor under the name ``model``;
-- the Model Registry (``sweeps.model_registry``): one registered model ``vae-<dataset>``; each
+- its files (``sweeps.record.files``): artifact paths and the array files' codec;
+- the Model Registry (``sweeps.record.registry``): one registered model ``vae-<dataset>``; each
   finished sweep registers its best trial's model as a new version and moves the alias ``best``
   to it when its objective value is strictly better than that of the run behind the current
   ``best`` and both were evaluated alike.
 """
 
-import io
 from dataclasses import dataclass
 
-import numpy as np
 from mlflow.entities import RunTag
 from mlflow.utils.mlflow_tags import MLFLOW_DATASET_CONTEXT
 
+from sweeps.record.files import (  # noqa: F401 - re-exported: the record is read through this module
+    EXPERIMENT_PREFIX,
+    IMAGE_DIR,
+    dataset_of,
+    datasets,
+    decode_arrays,
+    encode_arrays,
+    image_path,
+)
 from vae.errors import ConfigError, SweepError
 
 # Tag names ------------------------------------------------------------------------------
@@ -276,35 +284,3 @@ def skipped(run) -> dict[str, str]:
 
 def role(run) -> str | None:
     return run.data.tags.get(ROLE)
-
-
-# --- Artifact paths, the array codec and experiment names read back (for reports.data) ----
-IMAGE_DIR, EXPERIMENT_PREFIX = "images", "vae-"
-
-
-def image_path(name: str) -> str:
-    """The artifact path of a run's final figure ``name`` (``images/samples.png``)."""
-    return f"{IMAGE_DIR}/{name}.png"
-
-
-def dataset_of(experiment: str) -> str | None:
-    """The dataset of experiment ``vae-<dataset>``; None for one vaesweep did not make."""
-    return experiment.removeprefix(EXPERIMENT_PREFIX) if experiment.startswith(EXPERIMENT_PREFIX) else None
-
-
-def datasets(client) -> list[str]:
-    """The datasets that have an experiment in the store, alphabetically."""
-    return sorted(d for e in client.search_experiments() if (d := dataset_of(e.name)) is not None)
-
-
-def encode_arrays(arrays: dict) -> bytes:
-    """An array file's content (``CODES_FILE``, ``PER_IMAGE_FILE``): a compressed ``.npz``."""
-    buffer = io.BytesIO()
-    np.savez_compressed(buffer, **arrays)
-    return buffer.getvalue()
-
-
-def decode_arrays(content: bytes) -> dict:
-    """The arrays of a file written by :func:`encode_arrays` (no pickled objects are read)."""
-    with np.load(io.BytesIO(content), allow_pickle=False) as npz:
-        return {key: npz[key] for key in npz.files}

@@ -16,11 +16,12 @@ from sweeps.record import (
     OBJECTIVE_DIRECTION,
     OBJECTIVE_VALUE,
     SWEEP,
+    experiment_name,
 )
 
 
 def registered_model_name(dataset: str) -> str:
-    return f"vae-{dataset}"
+    return experiment_name(dataset)
 
 
 def logged_model_id(client, run_id: str) -> str | None:
