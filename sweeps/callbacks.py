@@ -87,6 +87,30 @@ class ImageSnapshots(SharedCallback):
             self.client.log_image(self.run_id, image, key=key, step=step)
 
 
+class RestoreBestEpoch(SharedCallback):
+    """Keeps the weights of the epoch with the best ``objective`` (a Keras log such as
+    ``val_elbo``) and puts them back when training ends, so that the model a sweep evaluates,
+    logs and registers is the epoch its objective figure (the best epoch's) was chosen on.
+
+    ``best_epoch`` (1-based) is left for the run to record; None when no epoch logged a finite
+    objective (the weights are then left as trained).
+    """
+
+    def __init__(self, objective: str, direction: str):
+        super().__init__()
+        self.objective, self.sign = objective, (1.0 if direction == "max" else -1.0)
+        self.best, self.best_epoch, self.weights = -math.inf, None, None
+
+    def on_epoch_end(self, epoch, logs=None):
+        value = (logs or {}).get(self.objective)
+        if value is not None and math.isfinite(float(value)) and self.sign * float(value) > self.best:
+            self.best, self.best_epoch, self.weights = self.sign * float(value), epoch + 1, self.model.get_weights()
+
+    def on_train_end(self, logs=None):
+        if self.weights is not None:
+            self.model.set_weights(self.weights)
+
+
 class TrialGuard(SharedCallback):
     """Stops training whose loss is no longer finite or whose posterior collapsed.
 
@@ -149,14 +173,13 @@ class Progress(keras.callbacks.Callback):
 
 
 def tracked_callbacks(client, run_id, epochs: int | None = None, guard: "TrialGuard | None" = None,
-                      progress_prefix: str | None = None, snapshots: ImageSnapshots | None = None) -> list:
-    """The callbacks of a tracked fit: the MLflow epoch logger, the image snapshots and the
-    guard when given and, when ``progress_prefix`` is given, one progress line per epoch."""
+                      progress_prefix: str | None = None, snapshots: ImageSnapshots | None = None,
+                      restore: RestoreBestEpoch | None = None) -> list:
+    """The callbacks of a tracked fit: the MLflow epoch logger, the image snapshots, the guard
+    and the best epoch's weights when given and, when ``progress_prefix`` is given, one
+    progress line per epoch."""
     callbacks = [EpochLogger(client, run_id)]
-    if snapshots is not None:
-        callbacks.append(snapshots)
-    if guard is not None:
-        callbacks.append(guard)
+    callbacks += [c for c in (snapshots, guard, restore) if c is not None]
     if progress_prefix is not None:
         callbacks.append(Progress(epochs, progress_prefix))
     return callbacks

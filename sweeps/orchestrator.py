@@ -148,7 +148,7 @@ class Sweep:
             image_every=plan.image_every, system_metrics=self.config.system_metrics, parent_id=self.parent_id,
             sweep=self.name, worker=self.worker, objective=space.objective, direction=space.direction,
             objective_is_trial_metric=space.objective_is_trial_metric, collapse_kl=space.collapse_kl,
-            collapse_after=space.collapse_after)
+            collapse_after=space.collapse_after, restore_best_epoch=True)
 
     def make_tuner(self, restart_check=None):
         """The tracked tuner. A new sweep starts clean (``overwrite``, decided from the record,

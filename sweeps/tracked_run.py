@@ -26,7 +26,7 @@ import sys
 from dataclasses import dataclass, field
 
 from sweeps import dataset_inputs, record, tracking
-from sweeps.callbacks import ImageSnapshots, TrialGuard, tracked_callbacks
+from sweeps.callbacks import ImageSnapshots, RestoreBestEpoch, TrialGuard, tracked_callbacks
 from sweeps.evaluation import finish_run
 
 
@@ -64,6 +64,9 @@ class RunContext:
     objective_is_trial_metric: bool = False  # computed after training (``mig``) rather than per epoch
     collapse_kl: float | None = 0.01
     collapse_after: int = 2
+    # A sweep evaluates the epoch it chose: the best epoch of a per-epoch objective (a train run,
+    # which chooses nothing, and a trial metric, computed once trained, keep the last epoch).
+    restore_best_epoch: bool = False
 
 
 class TrackedRun:
@@ -94,6 +97,8 @@ class TrackedRun:
             dataset_inputs.log_inputs(c.client, self.run_id, c.inputs)
             self.guard = TrialGuard(c.collapse_kl, c.collapse_after, c.objective)
             self.snapshots = ImageSnapshots(c.client, self.run_id, c.dataset, c.image_every, c.seed)
+            self.restore = (RestoreBestEpoch(c.objective, c.direction)
+                            if c.restore_best_epoch and not c.objective_is_trial_metric else None)
             self._stack.enter_context(tracking.system_metrics(c.client, self.run_id, c.system_metrics))
         except BaseException:
             self.__exit__(*sys.exc_info())
@@ -103,7 +108,7 @@ class TrackedRun:
     def callbacks(self) -> list:
         """The callbacks of this run's fit (a fresh list; the callbacks themselves are shared)."""
         return tracked_callbacks(self.context.client, self.run_id, self.epochs, self.guard, self.progress_prefix,
-                                 self.snapshots)
+                                 self.snapshots, self.restore)
 
     def check(self) -> None:
         """Raise ``RunFailed`` with the guard's reason when the fit was stopped by it."""
@@ -111,8 +116,11 @@ class TrackedRun:
             raise RunFailed(self.guard.failure)
 
     def finish(self, model) -> dict:
-        """Evaluate and log the trained model (``sweeps.evaluation.finish_run``); returns its figures."""
+        """Evaluate and log the trained model (``sweeps.evaluation.finish_run``), at its best
+        epoch when the context restores it (``evaluated_epoch`` says which); returns its figures."""
         c = self.context
+        if self.restore is not None and self.restore.best_epoch is not None:
+            tracking.log_params(c.client, self.run_id, {record.EVALUATED_EPOCH: self.restore.best_epoch})
         return finish_run(model, c.dataset, c.client, self.run_id, c.metric_settings, seed=c.seed)
 
     def record_objective(self, value: float) -> None:
