@@ -20,7 +20,6 @@ from sweeps import (
     console,
     dataset_inputs,
     kt_adapter,
-    model_registry,
     ranking,
     record,
     replicates,
@@ -31,6 +30,7 @@ from sweeps.hypermodel import VAEHyperModel
 from sweeps.plan import SweepPlan, make_plan
 from sweeps.process import MemoryWatch, RestartForMemory, restart
 from sweeps.progress import SweepProgress
+from sweeps.record import registry as model_registry
 from sweeps.tracked_run import RunContext
 from sweeps.tuner import make_tuner
 from vae import runtime
