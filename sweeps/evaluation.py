@@ -1,8 +1,10 @@
 """The metrics each trial computes: a loop over the metric registry (``vae.metrics.registry``).
 
-Every figure is computed on the same evaluation set (the first ``eval_images`` of the
-dataset's fixed test set); a metric whose requirements the family or the dataset does not
-meet is left out with the registry's reason, and one that fails is left out with its error.
+Every figure of one call is computed on the same evaluation set: the first ``eval_images`` of
+the split asked for, the dataset's fixed validation split (figures to choose on, logged as
+``val_<name>``) or its test split (figures to report, ``test_<name>``). A metric whose
+requirements the family or the dataset does not meet is left out with the registry's reason,
+and one that fails is left out with its error.
 """
 
 import io
@@ -12,7 +14,7 @@ import numpy as np
 
 from sweeps.console import say
 from vae.metrics.inputs import MetricSettings, TrialInputs
-from vae.metrics.registry import METRICS
+from vae.metrics.registry import METRICS, logged
 
 SETTINGS = {
     # A check that the machinery runs: no reference network is trained for 64 samples.
@@ -29,17 +31,25 @@ SETTINGS = {
 }
 
 
-def trial_metrics(model, dataset, settings: MetricSettings, seed: int = 0):
-    """Compute every registered metric the family and dataset support.
+def trial_metrics(model, dataset, settings: MetricSettings, seed: int = 0, split: str = "test"):
+    """Compute every registered metric the family and dataset support on one split.
+
+    Args:
+        model, dataset, settings: the trained model, its data and the budget's settings.
+        seed: the trial's seed (unused: the evaluation's noise comes from
+            ``settings.sampler_seed``, the same for every trial, see ``vae.metrics.streams``).
+        split: ``"val"`` (the figures a sweep chooses on) or ``"test"`` (the figures it reports).
 
     Returns:
-        ``(metrics, params, skipped, arrays)``: the values to log, the metric settings to log as
-        params, ``{metric: reason}`` for what was left out, and the arrays to log beside them:
-        ``codes`` (the evaluation codes with their labels/factors, for the report's latent view;
-        absent when the code is not a vector) and ``per_image`` (per-image figures, for paired
-        comparisons between trials).
+        ``(metrics, params, skipped, arrays)``: the values to log, each as ``<split>_<name>``
+        (``val_mig``, ``test_nll``); the metric settings to log as params (with
+        ``metric_reference_digest`` where the generation metrics ran: their figures compare
+        only between equal digests); ``{metric: reason}`` for what was left out; and the arrays
+        to log beside them: ``codes`` (the split's evaluation codes with their labels/factors,
+        for the report's latent view; absent when the code is not a vector) and ``per_image``
+        (per-image figures under their logged names, for paired comparisons between trials).
     """
-    inputs = TrialInputs(model, dataset, settings)
+    inputs = TrialInputs(model, dataset, settings, split=split)
     values, skipped = {}, {}
     for metric in METRICS.values():
         reason = metric.unmet(model, dataset) or settings_reason(metric, settings)
@@ -47,12 +57,12 @@ def trial_metrics(model, dataset, settings: MetricSettings, seed: int = 0):
             skipped[metric.name] = reason
             continue
         try:
-            values.update(metric.compute(inputs))
+            values.update(logged(split, metric.compute(inputs)))
         except Exception as exc:  # a metric that cannot be computed must not lose the trial
             skipped[metric.name] = f"could not be computed ({type(exc).__name__}: {str(exc).splitlines()[0][:200]})"
             say(f"warning: {metric.name} could not be computed: {exc}")
-    params = {f"metric_{k}": v for k, v in asdict(settings).items()}
-    arrays = {"per_image": {k: v.astype(np.float32) for k, v in inputs.per_image.items()}}
+    params = {f"metric_{k}": v for k, v in {**asdict(settings), **inputs.params}.items()}
+    arrays = {"per_image": {k: v.astype(np.float32) for k, v in logged(split, inputs.per_image).items()}}
     if model.code_kind == "vector":
         codes = arrays["codes"] = {"codes": inputs.codes_eval.astype(np.float32)}
         if inputs.y_eval is not None:

@@ -9,9 +9,10 @@ import keras
 
 from sweeps import record, tracking
 from sweeps.console import format_seconds
-from vae import evaluate, images, runtime
+from vae import images, runtime
 from vae.data import eval_digest
 from vae.metrics import registry
+from vae.metrics import terms as evaluate
 
 
 def epoch_metrics(logs: dict) -> dict:
