@@ -11,7 +11,12 @@ from vae.metrics.beta_vae import beta_vae_score
 from vae.metrics.dci import dci
 from vae.metrics.elbo import per_image_elbo
 from vae.metrics.factor_vae import factor_vae_score
-from vae.metrics.generation import frechet_distance, generation_quality, inception_fid, precision_recall
+from vae.metrics.generation import (
+    frechet_distance,
+    generation_quality,
+    inception_fid,
+    precision_recall,
+)
 from vae.metrics.likelihood import importance_weighted_nll, standard_error, test_nll
 from vae.metrics.mi_matrix import mutual_information_matrix, order_latents
 from vae.metrics.mig import mig
