@@ -31,7 +31,7 @@ SETTINGS = {
 }
 
 
-def trial_metrics(model, dataset, settings: MetricSettings, seed: int = 0, split: str = "test"):
+def trial_metrics(model, dataset, settings: MetricSettings, seed: int = 0, split: str = "test", data_dir=None):
     """Compute every registered metric the family and dataset support on one split.
 
     Args:
@@ -39,6 +39,8 @@ def trial_metrics(model, dataset, settings: MetricSettings, seed: int = 0, split
         seed: the trial's seed (unused: the evaluation's noise comes from
             ``settings.sampler_seed``, the same for every trial, see ``vae.metrics.streams``).
         split: ``"val"`` (the figures a sweep chooses on) or ``"test"`` (the figures it reports).
+        data_dir: the dataset's files (default ``$VAE_DATA_DIR``), from which the generation
+            metrics' reference network loads its fixed training set.
 
     Returns:
         ``(metrics, params, skipped, arrays)``: the values to log, each as ``<split>_<name>``
@@ -49,7 +51,7 @@ def trial_metrics(model, dataset, settings: MetricSettings, seed: int = 0, split
         for the report's latent view; absent when the code is not a vector) and ``per_image``
         (per-image figures under their logged names, for paired comparisons between trials).
     """
-    inputs = TrialInputs(model, dataset, settings, split=split)
+    inputs = TrialInputs(model, dataset, settings, split=split, data_dir=data_dir)
     values, skipped = {}, {}
     for metric in METRICS.values():
         reason = metric.unmet(model, dataset) or settings_reason(metric, settings)

@@ -204,6 +204,6 @@ def compute(inputs) -> dict:
     """Samples against the evaluation images, in the dataset's reference network's features;
     the network's digest goes to ``inputs.params["reference_digest"]`` (figures compare only
     between equal digests)."""
-    reference = reference_network(inputs.dataset)
+    reference = reference_network(inputs.dataset, data_dir=inputs.data_dir)
     inputs.params["reference_digest"] = reference.digest[:16]
     return {**generation_quality(inputs.samples, inputs.x_eval, reference), "reference_accuracy": reference.accuracy}

@@ -47,12 +47,15 @@ class TrialInputs:
         settings: the budget's :class:`MetricSettings`.
         split: ``"val"`` or ``"test"``: the first ``eval_images`` images of that split are
             the evaluation set. The supervised metrics fit on the training split either way.
+        data_dir: where the dataset's files are, for the reference network's fixed set
+            (default ``$VAE_DATA_DIR``).
     """
 
-    def __init__(self, model, dataset, settings: MetricSettings, split: str = "test"):
+    def __init__(self, model, dataset, settings: MetricSettings, split: str = "test", data_dir=None):
         if split not in SPLITS:
             raise ValueError(f"split must be one of {SPLITS}, got {split!r}")
         self.model, self.dataset, self.settings, self.split = model, dataset, settings, split
+        self.data_dir = data_dir
         n, m = settings.eval_images, settings.fit_images
         self.x_eval, self.y_eval = getattr(dataset, f"x_{split}")[:n], _rows(getattr(dataset, f"y_{split}"), n)
         self.x_fit, self.y_fit = dataset.x_train[:m], _rows(dataset.y_train, m)
@@ -65,7 +68,7 @@ class TrialInputs:
         codes (MIG, SAP, DCI, modularity, ...) need, for tests and benchmarks."""
         inputs = cls.__new__(cls)
         inputs.model = inputs.dataset = None
-        inputs.settings, inputs.split, inputs.per_image, inputs.params = settings, "test", {}, {}
+        inputs.settings, inputs.split, inputs.per_image, inputs.params, inputs.data_dir = settings, "test", {}, {}, None
         inputs.x_eval = inputs.x_fit = None
         inputs.y_fit, inputs.y_eval = y_fit, y_eval
         inputs.__dict__.update(codes_fit=codes_fit, codes_eval=codes_eval)  # the cached properties' values

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 import scipy.linalg
 
+from vae.data import load_dataset
 from vae.data.base import Dataset
 from vae.errors import ConfigError
 from vae.metrics.generation import (
@@ -118,6 +119,14 @@ def test_reference_network_learns_the_classes_and_is_cached(tmp_path):
     blank = generation_quality(np.zeros((60, 8, 8, 1), "float32") + 0.05, x_test[:60], second)
     assert blank["sample_frechet_distance"] > 4 * quality["sample_frechet_distance"]
     assert blank["sample_recall"] < 0.2
+
+
+def test_the_reference_network_of_a_registered_dataset_does_not_depend_on_the_subset(tmp_path, mnist_data):
+    small = load_dataset("mnist", data_dir=mnist_data, subset=64)
+    larger = load_dataset("mnist", data_dir=mnist_data, subset=256)
+    first = reference_network(small, cache_dir=tmp_path, data_dir=mnist_data)
+    second = reference_network(larger, cache_dir=tmp_path, data_dir=mnist_data)
+    assert first.trained and not second.trained and first.digest == second.digest
 
 
 def test_reference_network_has_one_head_per_factor(tmp_path):
