@@ -34,7 +34,7 @@ def representation(kind: str, latent_dim: int):
     if kind == "linear":
         weights = np.random.RandomState(0).randn(64 * 64, latent_dim).astype(np.float32) / 64.0
         return lambda images: images.reshape(len(images), -1) @ weights
-    from vae.evaluate import posterior_means
+    from vae.metrics.codes import posterior_means
     from vae.models import build_model
 
     model = build_model("conv", (64, 64, 1), "bernoulli", latent_dim=latent_dim, seed=0)

@@ -53,6 +53,13 @@ def check_objective(plan: SweepPlan, dataset) -> None:
                           f"{plan.dataset}: {reason}; pick another objective")
 
 
+def choose_by(space) -> tuple[str, ...]:
+    """The metrics each trial computes on the validation split too: the objective's, when it
+    is a trial metric, and the per-image ELBO that the paired comparison of trials reads."""
+    owner = registry.owner(space.objective)
+    return tuple(dict.fromkeys([*([owner.name] if owner is not None else []), "elbo"]))
+
+
 def prepare(config: SweepConfig, worker: str = "local") -> "Sweep":
     """Plan, load the data, then connect to the store and name the sweep.
 
@@ -148,7 +155,8 @@ class Sweep:
             image_every=plan.image_every, system_metrics=self.config.system_metrics, parent_id=self.parent_id,
             sweep=self.name, worker=self.worker, objective=space.objective, direction=space.direction,
             objective_is_trial_metric=space.objective_is_trial_metric, collapse_kl=space.collapse_kl,
-            collapse_after=space.collapse_after, restore_best_epoch=True)
+            collapse_after=space.collapse_after, restore_best_epoch=True, choose_by=choose_by(space),
+            data_dir=self.config.data_dir)
 
     def make_tuner(self, restart_check=None):
         """The tracked tuner. A new sweep starts clean (``overwrite``, decided from the record,

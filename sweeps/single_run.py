@@ -67,7 +67,7 @@ def train(config: TrainConfig) -> dict:
                 **{f"version_{k}": v for k, v in tracking.versions().items()}},
         inputs=dataset_inputs.dataset_inputs(dataset, settings.eval_images, config.subset),
         image_every=config.image_every or default_image_every(config.epochs),
-        system_metrics=config.system_metrics, collapse_kl=None)
+        system_metrics=config.system_metrics, collapse_kl=None, data_dir=config.data_dir)
     params = {"model": config.model, "latent_dim": config.latent_dim, "beta": model.beta,
               "learning_rate": config.learning_rate, "batch_size": config.batch_size, "depth": model.depth,
               "epochs": config.epochs, **config.params}
@@ -82,14 +82,14 @@ def train(config: TrainConfig) -> dict:
             raise SweepError(f"training failed: {run.guard.failure}; try a smaller --learning-rate or --beta "
                              f"({tracking.run_url_hint(client, run.run_id)})")
         result = run.finish(model)
-        if model.has_elbo and result.get("active_units") == 0:
+        if model.has_elbo and result.get("test_active_units") == 0:
             warning = "posterior collapse: no active latent unit; lower --beta or train longer"
             record.set_warning(client, run.run_id, warning)
             say(f"warning: {warning}")
         run.succeed()
     shown = {**{k: v for k, v in final_logs(history).items() if k in ("val_loss", "val_elbo")},
              **{k: v for k, v in result.items() if k in ("test_elbo", "test_nll", "test_reconstruction_loss")}}
-    units = f"  active_units {result['active_units']}/{config.latent_dim}" if "active_units" in result else ""
+    units = f"  active_units {result['test_active_units']}/{config.latent_dim}" if "test_active_units" in result else ""
     print(f"done in {time.monotonic() - start:.0f}s: " + "  ".join(f"{k} {v:.2f}" for k, v in shown.items())
           + f"{units}\n{tracking.run_url_hint(client, run.run_id)}", file=sys.stdout)
     return result

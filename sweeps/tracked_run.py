@@ -67,6 +67,8 @@ class RunContext:
     # A sweep evaluates the epoch it chose: the best epoch of a per-epoch objective (a train run,
     # which chooses nothing, and a trial metric, computed once trained, keep the last epoch).
     restore_best_epoch: bool = False
+    choose_by: tuple[str, ...] = ()  # metrics computed on the validation split too (what a sweep chooses on)
+    data_dir: str | None = None
 
 
 class TrackedRun:
@@ -121,7 +123,8 @@ class TrackedRun:
         c = self.context
         if self.restore is not None and self.restore.best_epoch is not None:
             tracking.log_params(c.client, self.run_id, {record.EVALUATED_EPOCH: self.restore.best_epoch})
-        return finish_run(model, c.dataset, c.client, self.run_id, c.metric_settings, seed=c.seed)
+        return finish_run(model, c.dataset, c.client, self.run_id, c.metric_settings, seed=c.seed,
+                          choose_by=c.choose_by, data_dir=c.data_dir)
 
     def record_objective(self, value: float) -> None:
         """Log the run's objective figure and mark the run as finished."""

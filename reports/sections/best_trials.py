@@ -54,7 +54,7 @@ def _header(sweep, run_id, trial) -> dict:
         "objective": fmt(trial["objective"]),
         "hypers": [(h, v) for h, v in hypers if isinstance(v, str)],
         "test_elbo": fmt(sweep.metric(run_id, "test_elbo")),
-        "active_units": fmt(sweep.metric(run_id, "active_units")),
+        "active_units": fmt(sweep.metric(run_id, "test_active_units")),
     }
 
 

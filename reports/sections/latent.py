@@ -51,7 +51,7 @@ def view_for(sweep: d.Sweep, run_id: str, method: str = "auto") -> dict:
     keep = subsample(len(codes), MAX_POINTS)
     xy, method = project(codes[keep], method=method)
     notes = []
-    au = sweep.metric(run_id, "active_units")
+    au = sweep.metric(run_id, "test_active_units")
     if au == 0:
         notes.append("this trial has no active unit (posterior collapse): the codes barely depend on the image, "
                      "so the layout below is mostly noise")

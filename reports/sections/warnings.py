@@ -45,7 +45,7 @@ def _collapse(sweep):
     for run_id, trial in sweep.trials.iterrows():
         reason = trial["failure_reason"] if isinstance(trial["failure_reason"], str) else ""
         warning = trial["warning"] if isinstance(trial["warning"], str) else ""
-        au = sweep.metric(run_id, "active_units")
+        au = sweep.metric(run_id, "test_active_units")
         if trial["status"] == d.FINISHED and au == 0:
             dims = sum(1 for k in sweep.runs[run_id].data.metrics if k.startswith("kl_dim_"))
             kl = sweep.metric(run_id, "test_kl_loss")
@@ -57,7 +57,7 @@ def _collapse(sweep):
         elif "collapse" in warning.lower():
             lines.append(f"{_who(trial)}: {warning}")
     best = sweep.best
-    if sweep.metric(best.name, "active_units") == 0:
+    if sweep.metric(best.name, "test_active_units") == 0:
         lines.insert(0, f"The best trial by {sweep.objective_key} ({_who(best)}) has a collapsed posterior: its "
                         "decoder ignores the latent code, so its good objective says nothing about the latent space")
     return {"level": "danger", "title": "Posterior collapse", "lines": lines}

@@ -66,6 +66,7 @@ DATASET_CONTEXT = MLFLOW_DATASET_CONTEXT  # an input tag: what a dataset was to 
 OBJECTIVE, OBJECTIVE_DIRECTION, OBJECTIVE_VALUE = "objective", "objective_direction", "objective_value"
 # Params: the evaluation images' digest and the metric settings (``metric_<setting>``).
 EVAL_DIGEST = "eval_digest"
+VAL_DIGEST = "val_eval_digest"  # the validation images the figures a sweep chooses on were computed on
 EVALUATED_EPOCH = "evaluated_epoch"  # the epoch whose weights a trial evaluated, logged and registered
 METRIC_PARAM_PREFIX = "metric_"
 

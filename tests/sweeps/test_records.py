@@ -178,7 +178,7 @@ def test_the_best_model_reloads_in_a_fresh_process_with_the_logged_reconstructio
     # The reconstruction term draws one posterior sample per image: equal up to that noise.
     script = ("import json, sys, mlflow, mlflow.keras\n"
               "import vae.models  # registers the vaesweep Keras classes\n"
-              "from vae import evaluate\n"
+              "from vae.metrics import terms as evaluate\n"
               "from vae.data import load_dataset\n"
               "mlflow.set_tracking_uri(sys.argv[1])\n"
               "model = mlflow.keras.load_model('models:/vae-mnist@best')\n"

@@ -7,9 +7,10 @@ import numpy as np
 import pytest
 from keras import ops
 
-from vae import evaluate, images, losses
+from vae import images, losses
 from vae.data import load_dataset
 from vae.errors import ConfigError
+from vae.metrics.active_units import active_units
 from vae.models import build_model
 
 
@@ -100,7 +101,7 @@ def test_active_units_count_dimensions_whose_mean_varies():
     z = np.zeros((100, 3))
     z[:, 0] = np.linspace(-1, 1, 100)  # variance ~0.34
     z[:, 1] = np.linspace(-0.1, 0.1, 100)  # variance ~0.003
-    assert evaluate.active_units(z) == 1
+    assert active_units(z) == 1
 
 
 def test_mnist_test_split_is_split_into_train_val_test_without_overlap(mnist_data):

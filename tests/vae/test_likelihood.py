@@ -9,9 +9,10 @@ from keras import ops
 
 from vae import losses
 from vae.errors import ConfigError
-from vae.evaluate import evaluate, per_image_elbo
 from vae.metrics import importance_weighted_nll, test_nll
+from vae.metrics.elbo import per_image_elbo
 from vae.metrics.likelihood import bits_per_dim, standard_error
+from vae.metrics.terms import evaluate
 from vae.models import build_model
 
 pytestmark = pytest.mark.backend_neutral

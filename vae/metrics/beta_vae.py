@@ -92,3 +92,10 @@ def _generate_points(ground_truth, representation_fn, batch_size, num_points, ra
         features.append(difference.mean(axis=1))
         labels.append(shared)
     return np.concatenate(features), np.concatenate(labels)
+
+
+def compute(inputs) -> dict:
+    """:func:`beta_vae_score` on the dataset's ground-truth sampler, from the evaluation seed."""
+    s = inputs.settings
+    return beta_vae_score(inputs.dataset.ground_truth, inputs.representation, inputs.sampler_rng(),
+                          batch_size=s.sampler_batch, num_train=s.sampler_train, num_eval=s.sampler_eval)

@@ -174,3 +174,9 @@ def _one_minus_entropy(weights: np.ndarray) -> np.ndarray:
     if weights.shape[0] == 1:
         return np.ones(weights.shape[1])
     return 1.0 - scipy.stats.entropy(weights + 1e-11, base=weights.shape[0])
+
+
+def compute(inputs) -> dict:
+    """:func:`dci` fitted on the training codes, scored on the evaluation codes."""
+    return dci(inputs.codes_fit, inputs.y_fit, inputs.codes_eval, inputs.y_eval,
+               n_estimators=inputs.settings.dci_estimators)

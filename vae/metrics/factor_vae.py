@@ -129,3 +129,11 @@ def _votes(
         winners = active_dims[np.argmin(normalised, axis=1)]
         np.add.at(votes, (shared, winners), 1)
     return votes
+
+
+def compute(inputs) -> dict:
+    """:func:`factor_vae_score` on the dataset's ground-truth sampler, from the evaluation seed."""
+    s = inputs.settings
+    return factor_vae_score(inputs.dataset.ground_truth, inputs.representation, inputs.sampler_rng(),
+                            batch_size=s.sampler_batch, num_train=s.sampler_train, num_eval=s.sampler_eval,
+                            num_variance_estimate=s.sampler_train)

@@ -22,6 +22,7 @@ import scipy.linalg
 
 from vae.errors import ConfigError
 from vae.metrics import utils
+from vae.metrics.reference import reference_network
 
 _DISTANCE_ROWS = 1024  # rows of a pairwise-distance block: bounds memory at ~8 MB per 1k columns
 
@@ -197,3 +198,12 @@ def inception_fid(fake: np.ndarray, real: np.ndarray, weights_path, batch_size: 
         return np.concatenate(out)
 
     return {"inception_fid": frechet_distance(features(real), features(fake)), "inception_fid_count": n}
+
+
+def compute(inputs) -> dict:
+    """Samples against the evaluation images, in the dataset's reference network's features;
+    the network's digest goes to ``inputs.params["reference_digest"]`` (figures compare only
+    between equal digests)."""
+    reference = reference_network(inputs.dataset, data_dir=inputs.data_dir)
+    inputs.params["reference_digest"] = reference.digest[:16]
+    return {**generation_quality(inputs.samples, inputs.x_eval, reference), "reference_accuracy": reference.accuracy}

@@ -12,6 +12,7 @@ import numpy as np
 from keras import ops
 
 from vae import losses
+from vae.metrics import streams
 
 
 def importance_weighted_nll(model, x: np.ndarray, num_samples: int = 1000, batch_size: int = 256,
@@ -27,12 +28,16 @@ def importance_weighted_nll(model, x: np.ndarray, num_samples: int = 1000, batch
             ``max_decodes // k`` images with all their samples, or, when k is larger, one
             image's samples in chunks; the decoder dominates the cost, so fewer, larger
             calls are what make this fast.
-        seed: seed of the importance samples.
+        seed: the evaluation seed. The importance samples and a Gaussian likelihood's
+            dequantization noise come from its ``streams`` (the posterior and dequantization
+            streams of :func:`vae.metrics.elbo.per_image_elbo`, so k = 1 gives its
+            ``sampled_kl`` ELBO exactly), never from the model's own generator.
 
     Returns:
         ``(n,)`` float64 array of -IWAE_k bounds, one per image, in the order of ``x``.
     """
-    rng = np.random.default_rng(seed)
+    rng = streams.generator(seed, streams.POSTERIOR)
+    dequantization = streams.seed_generator(seed, streams.DEQUANTIZATION)
     result = []
     group = max(1, min(batch_size, max_decodes // num_samples))
     for start in range(0, len(x), batch_size):
@@ -40,12 +45,13 @@ def importance_weighted_nll(model, x: np.ndarray, num_samples: int = 1000, batch
         z_mean, z_log_var = model.encode(batch)
         for g0 in range(0, int(ops.shape(batch)[0]), group):
             log_mean = _log_mean_weight(model, batch[g0 : g0 + group], z_mean[g0 : g0 + group],
-                                        z_log_var[g0 : g0 + group], num_samples, max_decodes, rng)
+                                        z_log_var[g0 : g0 + group], num_samples, max_decodes, rng,
+                                        dequantization)
             result.append(-ops.convert_to_numpy(log_mean).astype(np.float64))
     return np.concatenate(result)
 
 
-def _log_mean_weight(model, images, z_mean, z_log_var, num_samples, max_decodes, rng):
+def _log_mean_weight(model, images, z_mean, z_log_var, num_samples, max_decodes, rng, dequantization):
     """log (1/k) sum_j w_j for each of ``images``, accumulated over chunks of samples.
 
     The log-weights stay on the backend: a running log-sum-exp over chunks avoids both
@@ -60,7 +66,7 @@ def _log_mean_weight(model, images, z_mean, z_log_var, num_samples, max_decodes,
         eps = ops.convert_to_tensor(rng.standard_normal((s, n, dims)), "float32")
         z = z_mean[None] + ops.exp(0.5 * z_log_var)[None] * eps  # (s, n, dims)
         tiled = ops.reshape(ops.broadcast_to(images[None], (s, n, *image_shape)), (s * n, *image_shape))
-        log_px_z = -model.reconstruction_nll(tiled, model.decode(ops.reshape(z, (s * n, dims))))
+        log_px_z = -model.reconstruction_nll(tiled, model.decode(ops.reshape(z, (s * n, dims))), seed=dequantization)
         log_w = (ops.reshape(log_px_z, (s, n)) + losses.gaussian_log_density(z, 0.0, ops.zeros_like(z))
                  - losses.gaussian_log_density(z, z_mean[None], z_log_var[None]))
         part = ops.logsumexp(log_w, axis=0)
@@ -86,11 +92,21 @@ def bits_per_dim(nll_nats: float, num_dims: int) -> float:
     return nll_nats / (num_dims * math.log(2))
 
 
-def summarize_nll(per_image: np.ndarray, num_dims: int) -> dict:
-    """``{"test_nll", "test_nll_se", "test_bits_per_dim", "test_bits_per_dim_se"}`` of per-image NLLs."""
+def summarize_nll(per_image: np.ndarray, num_dims: int, prefix: str = "test_") -> dict:
+    """``{"test_nll", "test_nll_se", "test_bits_per_dim", "test_bits_per_dim_se"}`` of per-image
+    NLLs (``prefix`` replaces ``test_``; the registry's split-neutral names have none)."""
     nll, se = float(np.mean(per_image)), standard_error(per_image)
-    return {"test_nll": nll, "test_nll_se": se,
-            "test_bits_per_dim": bits_per_dim(nll, num_dims), "test_bits_per_dim_se": bits_per_dim(se, num_dims)}
+    return {f"{prefix}nll": nll, f"{prefix}nll_se": se,
+            f"{prefix}bits_per_dim": bits_per_dim(nll, num_dims), f"{prefix}bits_per_dim_se": bits_per_dim(se, num_dims)}
+
+
+def compute(inputs) -> dict:
+    """``{"nll", "nll_se", "bits_per_dim", "bits_per_dim_se"}`` on the inputs' evaluation
+    images; the per-image NLLs go to ``inputs.per_image["nll"]``."""
+    values = importance_weighted_nll(inputs.model, inputs.x_eval, num_samples=inputs.settings.iwae_samples,
+                                     seed=inputs.settings.sampler_seed)
+    inputs.per_image["nll"] = values
+    return summarize_nll(values, int(np.prod(inputs.x_eval.shape[1:])), prefix="")
 
 
 def test_nll(model, x: np.ndarray, num_samples: int = 1000, seed: int = 0) -> dict:

@@ -1,14 +1,16 @@
 """Mutual information between every latent dimension and every ground-truth factor.
 
 The matrix behind MIG (Chen et al., 2018), kept whole for a heatmap: which codes carry
-which factor, and how much. Codes are discretized exactly as :mod:`vae.metrics.mig` does
-(equal-width bins per dimension, :func:`utils.discretize`), so the heatmap and the MIG
-logged beside it describe the same estimate.
+which factor, and how much. Estimated exactly as :mod:`vae.metrics.mig` does
+(:mod:`vae.metrics.information`: bins that can reach the factor's entropy,
+corrected for chance), so the heatmap and the MIG logged beside it describe the same
+estimate, and a cell divided by the factor's entropy is 1 when the code determines the
+factor and about 0 when it is noise.
 """
 
 import numpy as np
 
-from vae.metrics import utils
+from vae.metrics import information, utils
 
 
 def mutual_information_matrix(codes, factors, num_bins: int = 20) -> np.ndarray:
@@ -18,11 +20,15 @@ def mutual_information_matrix(codes, factors, num_bins: int = 20) -> np.ndarray:
         codes: ``(num_examples, num_codes)`` mean codes.
         factors: ``(num_examples, num_factors)`` discrete ground-truth factors (a 1-D
             label array is taken as one factor).
-        num_bins: equal-width bins per code dimension before estimating MI.
+        num_bins: the fewest equal-width bins per code (a factor with more values gets
+            as many bins as it has values).
 
     Returns:
-        ``(num_codes, num_factors)`` float64 matrix in nats. A constant factor's column is
-        0 (it carries no information); divide by the factors' entropies for MIG's scale.
+        ``(num_codes, num_factors)`` float64 matrix in nats: the chance-corrected information
+        on the scale of each factor's entropy H (H x (MI - E[MI]) / (H - E[MI])), so a code
+        that determines the factor has H and a noise code about 0. A constant factor's
+        column is 0; divide by the factors' entropies (``utils.discrete_entropy``) for MIG's
+        scale.
 
     Raises:
         MetricInputError: (a ``ValueError``) bad shapes, NaN codes or fewer than two rows.
@@ -31,7 +37,7 @@ def mutual_information_matrix(codes, factors, num_bins: int = 20) -> np.ndarray:
     if factors.ndim == 1:
         factors = factors[:, None]
     codes, factors = utils.check_codes_factors(codes, factors)
-    return utils.discrete_mutual_info(utils.discretize(codes, num_bins), factors)
+    return information.information_matrix(codes, factors, num_bins) * utils.discrete_entropy(factors)[None, :]
 
 
 def order_latents(mi: np.ndarray, activity, threshold: float = 0.01) -> dict[str, np.ndarray]:

@@ -49,3 +49,8 @@ def _modularity_from_mi(mutual_information: np.ndarray) -> float:
     with np.errstate(divide="ignore", invalid="ignore"):
         per_code = np.where(max_squared_mi > 0.0, 1.0 - numerator / denominator, 0.0)
     return float(np.mean(per_code))
+
+
+def compute(inputs) -> dict:
+    """:func:`modularity` of the evaluation codes."""
+    return modularity(inputs.codes_eval, inputs.y_eval, num_bins=inputs.settings.num_bins)

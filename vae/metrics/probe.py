@@ -57,3 +57,8 @@ def _as_column(labels, name: str) -> np.ndarray:
     raise utils.MetricInputError(
         f"{name} must be a 1-D array of class labels, got shape {labels.shape}"
     )
+
+
+def compute(inputs) -> dict:
+    """:func:`linear_probe` fitted on the training codes, scored on the evaluation codes."""
+    return linear_probe(inputs.codes_fit, inputs.y_fit, inputs.codes_eval, inputs.y_eval)

@@ -1,7 +1,7 @@
 """A small per-dataset classifier whose penultimate layer is the feature space of
 :mod:`vae.metrics.generation`.
 
-Trained once on the dataset's training split and cached on disk under
+Trained once on a fixed set of the dataset and cached on disk under
 ``vae.paths.cache_dir() / "reference"``, keyed by a digest of the images and labels it
 trains and is tested on and of its definition (this module's architecture source, the
 training constants, the seed), so a change to any of them trains a new one and a stale
@@ -11,6 +11,14 @@ network is never reused. Its heads follow the labels, not the dataset's name:
 - several 0/1 columns (CelebA's 40 attributes): one sigmoid per attribute;
 - several integer factors (dSprites): one softmax head per factor (shape, scale,
   orientation, x, y), so the features must tell apart every factor a sample could get wrong.
+
+The fixed set: for a registered dataset, the first ``MAX_TRAIN`` images of its full training
+split and the first ``MAX_TEST`` of its test split, loaded here with ``subset=MAX_TRAIN``
+(subsets are prefixes of one fixed sequence), whatever ``--subset`` the run itself used; so a
+``quick`` sweep and a ``vaesweep train`` run share one feature space, and ``Reference.digest``
+(logged as ``metric_reference_digest``) says so. Generation figures compare only between
+equal digests. A dataset that is not registered (tests build their own) trains on the first
+rows of the splits it was given.
 
 ``Reference.accuracy`` is its mean test accuracy over heads (per attribute for sigmoid
 heads): log it beside the sample metrics, since features from a network that cannot
@@ -30,9 +38,10 @@ import numpy as np
 from keras import layers
 
 from vae import paths
+from vae.data import DATASETS, load_dataset
 from vae.metrics import utils
 
-VERSION = 1  # bump to retrain every cached network when training changes outside _build
+VERSION = 2  # bump to retrain every cached network when training changes outside _build
 FEATURE_DIM = 128
 BATCH_SIZE = 64
 LEARNING_RATE = 1e-3
@@ -68,18 +77,20 @@ class Reference:
         return np.concatenate(out).astype(np.float64)
 
 
-def reference_network(dataset, seed: int = 0, cache_dir: str | os.PathLike | None = None) -> Reference:
+def reference_network(dataset, seed: int = 0, cache_dir: str | os.PathLike | None = None,
+                      data_dir: str | os.PathLike | None = None) -> Reference:
     """Loads the dataset's reference network from the cache, training it first if needed.
 
     Args:
         dataset: a :class:`vae.data.base.Dataset` (``name``, ``x_train``, ``y_train``,
             ``x_test``, ``y_test``) with labels or factors.
-        seed: seed of the training subset, the initial weights and the batch order.
+        seed: seed of the initial weights and the batch order.
         cache_dir: folder of the cached networks; default ``paths.cache_dir() / "reference"``.
+        data_dir: where a registered dataset's files are (default ``$VAE_DATA_DIR``), to load
+            its fixed set.
 
     Returns:
-        The :class:`Reference`. Training uses at most ``MAX_TRAIN`` training images,
-        the accuracy at most ``MAX_TEST`` test images.
+        The :class:`Reference`, trained on the fixed set (module docstring).
 
     Raises:
         MetricInputError: the dataset has no labels or factors.
@@ -88,8 +99,7 @@ def reference_network(dataset, seed: int = 0, cache_dir: str | os.PathLike | Non
         raise utils.MetricInputError(
             f"{dataset.name} has no labels or factors to train a reference network on")
     rng = np.random.RandomState(seed)
-    x_train, y_train = _subset(dataset.x_train, dataset.y_train, MAX_TRAIN, rng)
-    x_test, y_test = _subset(dataset.x_test, dataset.y_test, MAX_TEST, rng)
+    x_train, y_train, x_test, y_test = _fixed_set(dataset, data_dir)
     heads = _heads(np.concatenate([y_train, y_test]))
     digest = _digest([x_train, y_train, x_test, y_test], heads, x_train.shape[1:], seed)
     folder = Path(cache_dir) if cache_dir is not None else paths.cache_dir() / "reference"
@@ -107,12 +117,13 @@ def reference_network(dataset, seed: int = 0, cache_dir: str | os.PathLike | Non
     return Reference(dataset.name, network, accuracy, digest, path, trained)
 
 
-def _subset(x, y, limit, rng):
-    """At most ``limit`` rows drawn without replacement, in their original order."""
-    if len(x) <= limit:
-        return np.asarray(x, np.float32), np.asarray(y)
-    rows = np.sort(rng.choice(len(x), size=limit, replace=False))
-    return np.asarray(x[rows], np.float32), np.asarray(y[rows])
+def _fixed_set(dataset, data_dir):
+    """``(x_train, y_train, x_test, y_test)`` the network trains and is tested on, the same
+    for every ``--subset`` of a registered dataset."""
+    if dataset.name in DATASETS:
+        dataset = load_dataset(dataset.name, data_dir=data_dir, subset=MAX_TRAIN)
+    return (np.asarray(dataset.x_train[:MAX_TRAIN], np.float32), np.asarray(dataset.y_train[:MAX_TRAIN]),
+            np.asarray(dataset.x_test[:MAX_TEST], np.float32), np.asarray(dataset.y_test[:MAX_TEST]))
 
 
 def _heads(y: np.ndarray) -> list[tuple[str, int]]:

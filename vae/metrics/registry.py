@@ -1,33 +1,28 @@
 """The metric registry: what each trial metric needs, what it logs, and how to compute it.
 
-An entry declares its requirements (``needs``: a likelihood bound, a vector code, an
+An entry is data: its requirements (``needs``: a likelihood bound, a vector code, an
 unconditional encoder, single labels, several factors, a ground-truth sampler), the columns
-it logs with their label, direction and unit, and a ``compute(inputs)`` adapter onto the
-metric's pure function. The trial metrics are a loop over ``METRICS``; the reasons a metric
-is left out come from its unmet requirements; the report reads its columns from here.
+it logs with their label, direction and unit, an optional setting it cannot run without, and
+its module's ``compute(inputs) -> dict`` (every metric module exports one, beside its pure
+core). The trial metrics are a loop over ``METRICS``; the reasons a metric is left out come
+from its unmet requirements; the report reads its columns from here.
 
-Adding a metric: one module beside this one and one entry below.
+Column names are split-neutral (``nll``, ``elbo``, ``mig``): one trial evaluates the
+validation split, to choose on, and the test split, to report on, and the caller logs each
+value as ``<split>_<name>`` (:func:`logged`): ``val_mig`` and ``test_mig``, ``val_nll`` and
+``test_nll``, ``test_bits_per_dim``, ``test_active_units``. ``val_<name>`` of a trial metric
+(``val_elbo``) is computed on the first ``eval_images`` of the validation split with the
+evaluation's own noise: not the same figure as the Keras epoch log of that name (the whole
+validation split, the model's noise), which the training callbacks log per epoch.
+
+Adding a metric: one module beside this one with ``compute(inputs)``, and one entry below.
 """
 
+import importlib
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-import numpy as np
-from keras import ops
-
-from vae.evaluate import active_units, per_image_elbo
-from vae.metrics import likelihood
-from vae.metrics.beta_vae import beta_vae_score
-from vae.metrics.dci import dci
-from vae.metrics.factor_vae import factor_vae_score
-from vae.metrics.generation import generation_quality, inception_fid
-from vae.metrics.inputs import TrialInputs
-from vae.metrics.mig import mig
-from vae.metrics.modularity import modularity
-from vae.metrics.probe import linear_probe
-from vae.metrics.reference import reference_network
-from vae.metrics.sap import sap
-from vae.metrics.total_correlation import gaussian_total_correlation
+from vae.metrics.inputs import SPLITS
 
 
 # Requirements: name -> check(model, dataset) returning None when met, else the reason ----------
@@ -68,7 +63,8 @@ REQUIREMENTS: dict[str, Callable] = {"elbo": _has_elbo, "unconditional": _uncond
 
 @dataclass(frozen=True)
 class Column:
-    """One logged value of a metric as tables show it."""
+    """One logged value of a metric as tables show it; ``key`` is split-neutral until
+    :func:`columns` gives it a split's prefix."""
 
     key: str
     label: str
@@ -78,13 +74,21 @@ class Column:
 
 @dataclass(frozen=True)
 class Metric:
+    """A registered metric: what it needs, what it logs and its module's ``compute(inputs)``."""
+
     name: str
     needs: tuple[str, ...]
     columns: tuple[Column, ...]
-    compute: Callable[[TrialInputs], dict]
+    module: str  # the module whose compute(inputs: TrialInputs) -> {split-neutral name: value} it is
     core: bool = False  # a report column whether or not any trial logged it
     setting: str | None = None  # a MetricSettings field the metric cannot run without (a user's file)
     setting_hint: str = ""  # how the user provides it
+
+    @property
+    def compute(self) -> Callable[..., dict]:
+        """The module's ``compute(inputs)`` (by module path: ``vae.metrics`` re-exports
+        functions under the module names ``mig``, ``dci``, ... so attribute access would not do)."""
+        return importlib.import_module(self.module).compute
 
     def unmet_by_family(self, family) -> str | None:
         """Why the metric does not apply to a family (a model class or instance), whatever the data."""
@@ -104,121 +108,89 @@ class Metric:
         return None
 
 
-# Adapters onto the pure metric functions ------------------------------------------------------
-def _elbo(t: TrialInputs) -> dict:
-    values = per_image_elbo(t.model, t.x_eval, t.y_eval, seed=t.settings.sampler_seed)
-    t.per_image["test_elbo"] = values
-    return {"test_elbo": float(np.mean(values)), "test_elbo_se": likelihood.standard_error(values)}
-
-
-def _active_units(t: TrialInputs) -> dict:
-    return {"active_units": active_units(t.codes_eval)}
-
-
-def _likelihood(t: TrialInputs) -> dict:
-    values = likelihood.importance_weighted_nll(t.model, t.x_eval, num_samples=t.settings.iwae_samples,
-                                                seed=t.settings.sampler_seed)
-    t.per_image["test_nll"] = values
-    return likelihood.summarize_nll(values, int(np.prod(t.x_eval.shape[1:])))
-
-
-def _samples(t: TrialInputs) -> np.ndarray:
-    """As many model samples as evaluation images. Bernoulli models are sampled in the data space
-    (binary pixels drawn from the decoded probabilities, as the binarized data are); Gaussian
-    models contribute their decoded means."""
-    n, seed = len(t.x_eval), t.settings.sampler_seed
-    z = t.model.sample_latents(n, seed=seed)
-    means = np.concatenate([ops.convert_to_numpy(t.model.mean_image(t.model.decode(ops.convert_to_tensor(z[i:i + 256]))))
-                            for i in range(0, n, 256)])
-    if t.dataset.likelihood == "bernoulli":
-        means = (np.random.default_rng(seed).random(means.shape) < means).astype(np.float32)
-    return means
-
-
-def _generation(t: TrialInputs) -> dict:
-    """Samples against the evaluation images, in a reference network's features."""
-    reference = reference_network(t.dataset)
-    return {**generation_quality(_samples(t), t.x_eval, reference), "reference_accuracy": reference.accuracy}
-
-
-def _inception(t: TrialInputs) -> dict:
-    return inception_fid(_samples(t), t.x_eval, t.settings.inception_weights)
-
-
-def _sampler_kwargs(t: TrialInputs) -> dict:
-    s = t.settings
-    return dict(batch_size=s.sampler_batch, num_train=s.sampler_train, num_eval=s.sampler_eval)
-
-
 METRICS: dict[str, Metric] = {m.name: m for m in (
     Metric("elbo", ("elbo",), (
-        Column("test_elbo", "test ELBO", "max", "one-sample ELBO on the evaluation set, nats per image"),
-        Column("test_elbo_se", "ELBO s.e.", "min", "standard error of the test ELBO over the evaluation images, nats")),
-        _elbo, core=True),
+        Column("elbo", "ELBO", "max", "one-sample ELBO on the evaluation set, nats per image"),
+        Column("elbo_se", "ELBO s.e.", "min", "standard error of the ELBO over the evaluation images, nats")),
+        "vae.metrics.elbo", core=True),
     Metric("likelihood", ("elbo", "unconditional"), (
-        Column("test_nll", "test NLL", "min", "importance-weighted negative log-likelihood, nats per image"),
-        Column("test_bits_per_dim", "bits/dim", "min", "test NLL in bits per pixel dimension"),
-        Column("test_nll_se", "NLL s.e.", "min", "standard error of test NLL over the evaluation images, nats"),
-        Column("test_bits_per_dim_se", "bits/dim s.e.", "min", "standard error of bits/dim")),
-        _likelihood, core=True),
+        Column("nll", "NLL", "min", "importance-weighted negative log-likelihood, nats per image"),
+        Column("bits_per_dim", "bits/dim", "min", "NLL in bits per pixel dimension"),
+        Column("nll_se", "NLL s.e.", "min", "standard error of the NLL over the evaluation images, nats"),
+        Column("bits_per_dim_se", "bits/dim s.e.", "min", "standard error of bits/dim")),
+        "vae.metrics.likelihood", core=True),
     Metric("generation", ("unconditional",), (
         Column("sample_frechet_distance", "sample FD", "min",
                "Fréchet distance of samples to the evaluation images in the features of a classifier trained on this "
-               "dataset (not Inception's FID: comparable between trials of one dataset only)"),
+               "dataset (not Inception's FID: comparable between trials of one reference digest only)"),
         Column("sample_precision", "precision", "max", "fraction of samples inside the real images' k=3 manifold"),
         Column("sample_recall", "recall", "max", "fraction of real images inside the samples' k=3 manifold"),
-        Column("reference_accuracy", "ref. acc.", "max", "test accuracy of the reference classifier")), _generation),
+        Column("reference_accuracy", "ref. acc.", "max", "test accuracy of the reference classifier")),
+        "vae.metrics.generation"),
     Metric("inception_fid", ("unconditional",), (
         Column("inception_fid", "FID", "min", "Fréchet Inception Distance of samples to the evaluation images "
-               "(InceptionV3 features; biased by the sample count, see inception_fid_count)"),), _inception,
-        setting="inception_weights", setting_hint="--inception-weights PATH (Keras' InceptionV3 no-top weights file; "
-                                                  "nothing is downloaded)"),
+               "(InceptionV3 features; biased by the sample count, see inception_fid_count)"),),
+        "vae.metrics.inception", setting="inception_weights",
+        setting_hint="--inception-weights PATH (Keras' InceptionV3 no-top weights file; nothing is downloaded)"),
     Metric("active_units", ("vector_code",), (
         Column("active_units", "active units", "max",
-               "latent dimensions whose posterior mean varies by more than 0.01 (Burda et al.)"),), _active_units, core=True),
+               "latent dimensions whose posterior mean varies by more than 0.01 (Burda et al.)"),),
+        "vae.metrics.active_units", core=True),
     Metric("gaussian_total_correlation", ("unconditional", "vector_code"), (
         Column("gaussian_total_correlation", "Gaussian TC", "min",
                "total correlation of a Gaussian fitted to the codes, nats, corrected for its finite-sample bias "
                "(exact Wishart expectation, so trials of different latent sizes compare; lower is more factorised)"),),
-        lambda t: gaussian_total_correlation(t.codes_eval)),
+        "vae.metrics.total_correlation"),
     Metric("probe_accuracy", ("unconditional", "vector_code", "labels"), (
         Column("probe_accuracy", "probe acc.", "max", "linear probe accuracy of the label from the codes"),),
-        lambda t: linear_probe(t.codes_fit, t.y_fit, t.codes_eval, t.y_eval)),
+        "vae.metrics.probe"),
     Metric("mig", ("unconditional", "vector_code", "factors"), (
-        Column("mig", "MIG", "max", "mutual information gap"),),
-        lambda t: mig(t.codes_eval, t.y_eval, num_bins=t.settings.num_bins)),
+        Column("mig", "MIG", "max", "mutual information gap (chance-corrected, bins that can reach 1)"),),
+        "vae.metrics.mig"),
     Metric("sap", ("unconditional", "vector_code", "factors"), (
-        Column("sap", "SAP", "max", "separated attribute predictability"),),
-        lambda t: sap(t.codes_fit, t.y_fit, t.codes_eval, t.y_eval)),
+        Column("sap", "SAP", "max", "separated attribute predictability"),), "vae.metrics.sap"),
     Metric("dci", ("unconditional", "vector_code", "factors"), (
         Column("dci_disentanglement", "DCI dis.", "max", "DCI disentanglement"),
         Column("dci_completeness", "DCI comp.", "max", "DCI completeness"),
         Column("dci_informativeness", "DCI info.", "max", "DCI informativeness: test accuracy of the factor predictors")),
-        lambda t: dci(t.codes_fit, t.y_fit, t.codes_eval, t.y_eval, n_estimators=t.settings.dci_estimators)),
+        "vae.metrics.dci"),
     Metric("modularity", ("unconditional", "vector_code", "factors"), (
-        Column("modularity", "modularity", "max", "modularity score"),),
-        lambda t: modularity(t.codes_eval, t.y_eval, num_bins=t.settings.num_bins)),
+        Column("modularity", "modularity", "max", "modularity score"),), "vae.metrics.modularity"),
     Metric("beta_vae_score", ("unconditional", "vector_code", "sampler"), (
         Column("beta_vae_accuracy_eval", "β-VAE acc.", "max", "β-VAE metric, evaluation accuracy"),),
-        lambda t: beta_vae_score(t.dataset.ground_truth, t.representation, t.sampler_rng(), **_sampler_kwargs(t))),
+        "vae.metrics.beta_vae"),
     Metric("factor_vae_score", ("unconditional", "vector_code", "sampler"), (
         Column("factor_vae_accuracy_eval", "FactorVAE acc.", "max", "FactorVAE metric, evaluation accuracy"),),
-        lambda t: factor_vae_score(t.dataset.ground_truth, t.representation, t.sampler_rng(),
-                                   num_variance_estimate=t.settings.sampler_train, **_sampler_kwargs(t))),
+        "vae.metrics.factor_vae"),
 )}
 
 
-def columns() -> list[Column]:
-    """Every column of every registered metric, in registry order."""
-    return [c for m in METRICS.values() for c in m.columns]
+def logged(split: str, values: dict) -> dict:
+    """``{f"{split}_{name}": value}``: the names a split's figures are logged under."""
+    if split not in SPLITS:
+        raise ValueError(f"split must be one of {SPLITS}, got {split!r}")
+    return {f"{split}_{name}": value for name, value in values.items()}
+
+
+def split_of(key: str) -> tuple[str | None, str]:
+    """``("test", "nll")`` for ``"test_nll"``; ``(None, key)`` for a key without a split prefix."""
+    split, _, name = key.partition("_")
+    return (split, name) if split in SPLITS and name else (None, key)
+
+
+def columns(split: str | None = "test") -> list[Column]:
+    """Every column of every registered metric, in registry order, under ``split``'s logged
+    names (``test_mig``); ``split=None`` gives the split-neutral names."""
+    return [c if split is None else replace(c, key=f"{split}_{c.key}") for m in METRICS.values() for c in m.columns]
 
 
 def column(key: str) -> Column | None:
-    return next((c for c in columns() if c.key == key), None)
+    """The column logged as ``key`` (``val_mig``, ``test_nll``), under that name."""
+    split, name = split_of(key)
+    return next((c for c in columns(split) if c.key == key), None)
 
 
 def owner(key: str) -> Metric | None:
-    """The metric that logs ``key`` (``dci_completeness`` -> ``dci``)."""
-    return next((m for m in METRICS.values() if any(c.key == key for c in m.columns)), None)
-
-
+    """The metric that logs ``key`` (``test_dci_completeness`` -> ``dci``), whatever its split."""
+    _, name = split_of(key)
+    return next((m for m in METRICS.values() if any(c.key == name for c in m.columns)), None)

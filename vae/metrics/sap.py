@@ -74,3 +74,8 @@ def _mean_gap_top_two(matrix: np.ndarray) -> float:
     """Mean over columns of the difference between the two largest entries."""
     sorted_matrix = np.sort(matrix, axis=0)
     return float(np.mean(sorted_matrix[-1] - sorted_matrix[-2]))
+
+
+def compute(inputs) -> dict:
+    """:func:`sap` fitted on the training codes, scored on the evaluation codes."""
+    return sap(inputs.codes_fit, inputs.y_fit, inputs.codes_eval, inputs.y_eval)

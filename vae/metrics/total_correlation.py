@@ -81,3 +81,8 @@ def plug_in_bias(num_dims: int, num_examples: int) -> float:
     nu = num_examples - 1.0
     i = np.arange(1, num_dims + 1)
     return float(0.5 * np.sum(digamma(nu / 2.0) - digamma((nu - i + 1.0) / 2.0)))
+
+
+def compute(inputs) -> dict:
+    """:func:`gaussian_total_correlation` of the evaluation codes."""
+    return gaussian_total_correlation(inputs.codes_eval)

@@ -141,11 +141,12 @@ class VAE(keras.Model):
         """Decoder output: Bernoulli logits, or the Gaussian mean's logits."""
         return self.decoder(z, training=training)
 
-    def reconstruction_nll(self, x, out):
+    def reconstruction_nll(self, x, out, seed=None):
         """-log p(x|z) per example, nats, summed over pixels, computed in float32.
 
         Gaussian: ``x`` holds 8-bit pixels k/255. They are dequantized, y = (255 x + u) / 256
-        with u ~ U(0, 1) per pixel (from ``seed_generator``), and the value is the NLL of the
+        with u ~ U(0, 1) per pixel (from ``seed``, an evaluation's stream, else ``seed_generator``),
+        and the value is the NLL of the
         8-bit data, -log p(y|z) + D ln 256: an upper bound on -log P(k|z) in expectation over
         u (Theis et al., 2016), so the ELBO and the IWAE bound are bounds on a discrete
         likelihood, like the Bernoulli's, and bits/dim is nll / (D ln 2) for both.
@@ -153,7 +154,7 @@ class VAE(keras.Model):
         x, out = ops.cast(x, "float32"), ops.cast(out, "float32")
         if self.likelihood == "bernoulli":
             return losses.bernoulli_nll(x, out)
-        noise = keras.random.uniform(ops.shape(x), dtype="float32", seed=self.seed_generator)
+        noise = keras.random.uniform(ops.shape(x), dtype="float32", seed=self.seed_generator if seed is None else seed)
         y = (255.0 * x + noise) / 256.0
         log_scale = ops.maximum(ops.cast(self.log_scale, "float32"), MIN_LOG_SCALE)
         pixels = math.prod(self.image_shape)

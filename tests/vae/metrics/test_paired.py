@@ -5,7 +5,13 @@ import numpy as np
 import pytest
 from scipy import stats as scipy_stats
 
-from vae.metrics.paired import comparable, compare_to_best, compare_with_best, paired_difference
+from vae.metrics.paired import (
+    comparable,
+    compare_to_best,
+    compare_with_best,
+    mean_interval,
+    paired_difference,
+)
 
 
 def test_a_shift_far_below_the_spread_of_images_is_resolved_by_pairing():
@@ -97,3 +103,11 @@ def test_only_trials_on_the_common_images_with_the_figure_are_compared():
     assert list(selection.values) == ["a"]
     assert selection.excluded == {"b": "logs no per-image val_elbo", "c": "logs no per-image val_elbo",
                                   "d": "scored on other evaluation images"}
+def test_mean_interval_is_the_t_interval_worked_by_hand():
+    # 1..5: mean 3, sd sqrt(2.5), t(0.975, 4) = 2.776445 -> 2.776445 * sqrt(2.5 / 5) = 1.963243.
+    assert mean_interval([1.0, 2.0, 3.0, 4.0, 5.0]) == pytest.approx((3.0, 1.963243), abs=1e-6)
+    # Two seeds: t(0.975, 1) = 12.706205 times sd / sqrt 2 = 1: far wider than 1.96.
+    assert mean_interval([2.0, 4.0]) == pytest.approx((3.0, 12.706205), abs=1e-6)
+    # Three seeds 0.30, 0.33, 0.36: sd 0.03, t(0.975, 2) = 4.302653 -> 4.302653 * 0.03 / sqrt 3 = 0.074524.
+    assert mean_interval([0.30, 0.33, 0.36]) == pytest.approx((0.33, 0.074524), abs=1e-6)
+    assert mean_interval([0.5]) == (0.5, None)

@@ -101,3 +101,14 @@ def test_the_dataset_decides_between_the_probe_and_the_disentanglement_metrics()
     assert "several factors" in registry.METRICS["probe_accuracy"].unmet(mlp, DATASETS["factors"])
     assert "ground-truth sampler" in registry.METRICS["beta_vae_score"].unmet(mlp, DATASETS["labels"])
     assert "no labels or factors" in registry.METRICS["sap"].unmet(mlp, DATASETS["none"])
+
+
+def test_columns_are_split_neutral_and_logged_under_their_split():
+    assert registry.logged("val", {"mig": 0.4, "nll": 90.0}) == {"val_mig": 0.4, "val_nll": 90.0}
+    assert [c.key for c in registry.columns(None)][:2] == ["elbo", "elbo_se"]
+    assert {"test_nll", "test_bits_per_dim", "test_elbo", "test_mig"} <= {c.key for c in registry.columns()}
+    assert registry.column("val_mig").key == "val_mig" and registry.column("val_mig").direction == "max"
+    assert registry.owner("val_dci_completeness").name == "dci" and registry.owner("test_nll").name == "likelihood"
+    assert registry.owner("test_reconstruction_loss") is None  # the family's own terms are not registry metrics
+    with pytest.raises(ValueError, match="split"):
+        registry.logged("train", {"mig": 0.4})

@@ -7,9 +7,10 @@ import numpy as np
 import pytest
 from keras import ops
 
-from vae import evaluate, images, losses
+from vae import images, losses
 from vae.data import load_dataset
 from vae.errors import ConfigError
+from vae.metrics import terms
 from vae.models import MODELS, build_model, dataset_context
 
 FAMILIES = list(MODELS)
@@ -118,7 +119,7 @@ def test_wae_encoder_is_deterministic_and_beta_is_refused(trained, mnist):
 @pytest.mark.parametrize("family", FAMILIES)
 def test_evaluate_reports_only_the_terms_of_the_family(trained, mnist, family):
     model, _ = trained(family)
-    result = evaluate.evaluate(model, mnist.x_test, mnist.y_test)
+    result = terms.evaluate(model, mnist.x_test, mnist.y_test)
     assert set(result) == expected_test(family)
     assert all(np.isfinite(v).all() for v in result.values())
     if "test_elbo" in result:
