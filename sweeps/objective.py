@@ -80,7 +80,7 @@ def parse_objective(spec, models: dict, fail) -> tuple[str, str, bool]:
             names = set(MODELS[family].logged_metric_names())
             logged |= names | {f"val_{n}" for n in names}
         if name not in logged:
-            choices = sorted(logged | {c.key for c in registry.columns()})
+            choices = sorted(logged | {c.key for c in registry.columns("val")})
             fail("objective", f"names '{name}', which the models do not log; use one of {', '.join(choices)}")
         missing = [f for f in models if name.removeprefix("val_") not in MODELS[f].logged_metric_names()]
         if missing:

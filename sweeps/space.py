@@ -222,7 +222,7 @@ def parse_space(raw, dataset: str, source: str) -> SearchSpace:
     if not isinstance(failure, dict) or set(failure) - FAILURE_KEYS:
         fail("failure", f"takes only {', '.join(sorted(FAILURE_KEYS))}")
     return SearchSpace(
-        dataset=dataset, source=source, tuner=tuner, objective=objective, direction=direction,
+        dataset=dataset, source=source, tuner=tuner, objective=objective, direction=direction, accept_weighted=accept_weighted,
         models=models, shared=shared, budgets=budgets,
         collapse_kl=float(failure.get("collapse_kl", 0.01)), collapse_after=int(failure.get("collapse_after", 2)),
         raw=raw,

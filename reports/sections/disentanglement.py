@@ -30,7 +30,7 @@ RECONSTRUCTION = registry.Column("test_reconstruction_loss", "reconstruction los
                                  "reconstruction term of the test loss, nats per image")
 #: The trade-off's panels: every column of a metric that scores codes against ground truth.
 TRADEOFF = [c for m in registry.METRICS.values() if {"factors", "sampler"} & set(m.needs)
-            for c in m.columns] + [RECONSTRUCTION]
+            for c in m.logged_columns()] + [RECONSTRUCTION]
 
 
 def build(sweep: d.Sweep) -> dict:

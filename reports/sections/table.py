@@ -16,9 +16,9 @@ def _column(c: registry.Column) -> tuple[str, str, str]:
 
 
 #: Metric columns shown whether or not any trial has them: (key, label, tooltip).
-CORE_METRICS = [_column(c) for m in registry.METRICS.values() if m.core for c in m.columns]
+CORE_METRICS = [_column(c) for m in registry.METRICS.values() if m.core for c in m.logged_columns()]
 #: Shown only when at least one trial logged them; otherwise listed under the table.
-EXTRA_METRICS = [_column(c) for m in registry.METRICS.values() if not m.core for c in m.columns]
+EXTRA_METRICS = [_column(c) for m in registry.METRICS.values() if not m.core for c in m.logged_columns()]
 
 
 def build(sweep: d.Sweep) -> dict:

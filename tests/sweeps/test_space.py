@@ -8,7 +8,7 @@ from vae.data import DATASETS
 from vae.errors import ConfigError
 
 OBJECTIVES = {"mnist": ("val_elbo", "max"), "fashion_mnist": ("val_elbo", "max"), "celeba": ("val_elbo", "max"),
-              "dsprites": ("mig", "max")}
+              "dsprites": ("val_mig", "max")}
 SHARED_SPACES = {"autoencoders": ("val_reconstruction_loss", "min"), "conditional": ("val_elbo", "max")}
 
 
@@ -96,9 +96,12 @@ def test_reconstruction_across_a_swept_weight_or_capacity_is_refused_unless_acce
 def test_a_trial_metric_objective_must_apply_to_every_family():
     raw = base()
     raw["models"]["wae"] = {"mmd_weight": [10.0, 100.0, 1000.0]}  # the values infovae lists
-    raw["objective"] = "mig"
+    raw["objective"] = "val_nll"
+    with pytest.raises(ConfigError, match="'val_nll' cannot rank 'wae': wae has no likelihood bound"):
+        parse_space(raw, "mnist", "my.yaml")
+    raw["objective"] = "val_mig"
     space = parse_space(raw, "mnist", "my.yaml")
-    assert (space.objective, space.direction, space.objective_is_trial_metric) == ("mig", "max", True)
+    assert (space.objective, space.direction, space.objective_is_trial_metric) == ("val_mig", "max", True)
 
 
 def test_issue_starting_points_are_the_defaults():
@@ -151,7 +154,7 @@ def test_invalid_yaml_syntax_names_the_line(tmp_path):
 @pytest.mark.parametrize("change, expected", [
     (lambda raw: raw["hyperparameters"].update(learning_rate={"min": 1e-2, "max": 1e-4}), "hyperparameters.learning_rate"),
     (lambda raw: raw.update(mixed_by_loss()), "each family's own weighted objective"),
-    (lambda raw: raw.update(objective="mig"), "objective 'mig' cannot rank trials on mnist: mnist has a single label"),
+    (lambda raw: raw.update(objective="val_mig"), "objective 'val_mig' cannot rank trials on mnist: mnist has a single label"),
     (lambda raw: raw.update(conditional_with_unconditional()), "for cvae but log p(x) for the others"),
     (lambda raw: raw.update(reconstruction_across_mmd_weights()), "across the swept models.wae.mmd_weight"),
 ])

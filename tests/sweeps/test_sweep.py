@@ -1,5 +1,6 @@
 """Sweeps end to end: Keras Tuner trials as nested MLflow runs, failure, interrupt and resume."""
 
+import json
 import os
 import signal
 import subprocess
@@ -38,7 +39,7 @@ def check_finished_trial(client, run, parent_id, objective="val_elbo"):
         assert len(client.get_metric_history(run.info.run_id, name)) == epochs, name
     assert f"best_{objective}" in run.data.metrics
     if family.has_elbo:
-        assert {"test_elbo", "active_units", "gaussian_total_correlation"} <= set(run.data.metrics)
+        assert {"test_elbo", "test_active_units", "test_gaussian_total_correlation"} <= set(run.data.metrics)
     else:
         assert "test_elbo" not in run.data.metrics and "elbo" not in run.data.metrics
     manifold = ("manifold",) if family.code_kind == "vector" and latent_dim == 2 else ()  # a 2-D code's map
@@ -61,9 +62,13 @@ def test_smoke_sweep_records_one_parent_and_a_finished_child_run_per_trial(tuner
     assert len(finished) == len(children) == 2
     for child in finished:
         check_finished_trial(client, child, parent.info.run_id)
-        assert "mig" not in child.data.metrics  # MNIST: a single label factor
+        assert "test_mig" not in child.data.metrics  # MNIST: a single label factor
+        # chosen on the best epoch's val_elbo: that epoch is the model evaluated and registered
+        history = [m.value for m in client.get_metric_history(child.info.run_id, "val_elbo")]
+        assert int(child.data.params["evaluated_epoch"]) == 1 + history.index(max(history))
+        assert child.data.metrics["best_val_elbo"] == max(history)
         if child.data.params["model"] != "vqvae":
-            assert "probe_accuracy" in child.data.metrics
+            assert "test_probe_accuracy" in child.data.metrics
             assert "single label" in record.skipped(child)["mig"]
     best = max(finished, key=lambda r: r.data.metrics["best_val_elbo"])
     assert parent.data.tags[record.BEST_RUN_ID] == best.info.run_id
@@ -74,19 +79,26 @@ def test_smoke_sweep_records_one_parent_and_a_finished_child_run_per_trial(tuner
     assert "make ui" in out.out and "[2/2 trials]" in out.err and "ETA" in out.err
 
 
-def test_dsprites_smoke_sweep_ranks_by_mig_and_logs_disentanglement_metrics(store, client):
+def test_dsprites_smoke_sweep_chooses_on_validation_mig_and_reports_test_mig(store, client):
     assert main(["sweep", "--dataset", "dsprites", "--budget", "smoke", "--tuner", "random", "--tracking-uri", store]) == 0
     [parent], children = sweep_runs(client, "dsprites")
     finished = [c for c in children if c.info.status == "FINISHED"]
     assert finished, [c.data.tags.get(record.FAILURE_REASON) for c in children]
-    assert parent.data.params["objective"] == "mig" and parent.data.params["objective_direction"] == "max"
-    best = max(finished, key=lambda r: r.data.metrics["mig"])
+    assert parent.data.params["objective"] == "val_mig" and parent.data.params["objective_direction"] == "max"
+    best = max(finished, key=lambda r: r.data.metrics["val_mig"])
     assert parent.data.tags[record.BEST_RUN_ID] == best.info.run_id and best.data.tags[record.BEST] == "true"
+    # Keras Tuner's score of each trial is the figure it was chosen by: its validation MIG
+    scores = {}
+    for path in Path("mlruns", "tuner", record.sweep_name(parent)).glob("trial_*/trial.json"):
+        trial = json.loads(path.read_text())
+        scores[trial["trial_id"]] = trial["score"]
     for child in finished:
-        check_finished_trial(client, child, parent.info.run_id, objective="mig")
-        assert child.data.metrics["best_mig"] == child.data.metrics["mig"]
-        for name in ["mig", "sap", "dci_disentanglement", "modularity", "beta_vae_accuracy_eval",
-                     "factor_vae_accuracy_eval"]:
+        check_finished_trial(client, child, parent.info.run_id, objective="val_mig")
+        assert child.data.metrics["best_val_mig"] == child.data.metrics["val_mig"]
+        assert scores[child.data.tags[record.TRIAL_ID]] == pytest.approx(child.data.metrics["val_mig"])
+        assert child.data.params["val_eval_digest"] != child.data.params["eval_digest"]
+        for name in ["test_mig", "test_sap", "test_dci_disentanglement", "test_modularity",
+                     "test_beta_vae_accuracy_eval", "test_factor_vae_accuracy_eval"]:
             assert name in child.data.metrics, name
         has_bound = MODELS[child.data.params["model"]].has_elbo
         assert ("test_nll" in child.data.metrics) == has_bound

@@ -45,7 +45,7 @@ def test_train_records_params_epoch_histories_kl_per_dimension_and_images(store,
     assert kl_dims == pytest.approx(run.data.metrics["val_kl_loss"], rel=1e-4)
     m = run.data.metrics
     assert m["val_elbo"] == pytest.approx(-(m["val_reconstruction_loss"] + m["val_kl_loss"]), rel=1e-4)
-    assert m["test_elbo"] < 0 and 0 <= m["active_units"] <= 4
+    assert m["test_elbo"] < 0 and 0 <= m["test_active_units"] <= 4
     assert m["test_nll"] <= -m["test_elbo"] + 5  # the IWAE bound is tighter than the ELBO (up to noise)
     # Generation quality in a reference classifier's features (the default quick budget computes it).
     assert m["sample_frechet_distance"] >= 0 and 0 <= m["sample_precision"] <= 1 and 0 <= m["sample_recall"] <= 1

@@ -90,6 +90,10 @@ class Metric:
         functions under the module names ``mig``, ``dci``, ... so attribute access would not do)."""
         return importlib.import_module(self.module).compute
 
+    def logged_columns(self, split: str = "test") -> list[Column]:
+        """The metric's columns under ``split``'s logged names (``test_mig``)."""
+        return [replace(c, key=f"{split}_{c.key}") for c in self.columns]
+
     def unmet_by_family(self, family) -> str | None:
         """Why the metric does not apply to a family (a model class or instance), whatever the data."""
         for need in self.needs:
@@ -185,9 +189,10 @@ def columns(split: str | None = "test") -> list[Column]:
 
 
 def column(key: str) -> Column | None:
-    """The column logged as ``key`` (``val_mig``, ``test_nll``), under that name."""
+    """The column logged as ``key`` (``val_mig``, ``test_nll``), under that name; None for a
+    name without a split (``mig`` is never logged as such)."""
     split, name = split_of(key)
-    return next((c for c in columns(split) if c.key == key), None)
+    return None if split is None else next((c for c in columns(split) if c.key == key), None)
 
 
 def owner(key: str) -> Metric | None:
