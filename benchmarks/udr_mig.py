@@ -9,11 +9,12 @@ also reports, over the single models: each seed's UDR against its own MIG).
     .venv/bin/python benchmarks/udr_mig.py [--betas 1 4 16] [--latents 6 10] [--seeds 3]
         [--epochs 2] [--subset 1000] [--batch-size 32] [--correlation spearman|lasso]
 
-The default run (6 configurations x 3 seeds, 2 epochs on 1,000 images, 250 test images) is
-sized to finish in about 8 minutes on two shared CPU cores; at that budget (63 steps per
-model) the β-VAEs have barely started to disentangle, so its correlation is a smoke check of
-the pipeline, not the paper's figure. A larger budget (``--subset 4000 --epochs 10``) takes
-about ten times longer.
+The default run (6 configurations x 3 seeds, 2 epochs on 1,000 images, 250 test images) took
+685 s on two CPU cores shared with other jobs (load average about 7; 110-130 s per
+configuration), so alone on two cores it should stay under 8 minutes. At that budget (63
+steps per model) the β-VAEs have barely started to disentangle (MIG 0.01-0.03) and β = 16
+collapses to no informative latent, so its correlation is a check of the pipeline, not the
+paper's figure; a larger budget (``--subset 4000 --epochs 10``) takes about twenty times longer.
 """
 
 import argparse
