@@ -52,6 +52,19 @@ def check_comparable(name: str, models: dict, accept_weighted: bool, fail) -> No
                           f"{', '.join(swept)}; fix them to one value each, or add accept_weighted: true")
 
 
+def epoch_logs(models) -> set[str]:
+    """The Keras logs (and their ``val_`` twins) that some family of ``models`` reports every
+    epoch: an objective among them is read from the epoch logs, not computed after training."""
+    names = {n for family in models for n in MODELS[family].logged_metric_names()}
+    return names | {f"val_{n}" for n in names}
+
+
+def is_trial_metric(name: str, models) -> bool:
+    """Whether the objective ``name`` is computed once a trial is trained (``val_mig``) rather
+    than logged by Keras every epoch (``val_elbo``, which the registry also computes per image)."""
+    return registry.column(name) is not None and name not in epoch_logs(models)
+
+
 def parse_objective(spec, models: dict, fail) -> tuple[str, str, bool]:
     """The objective's name, direction and ``accept_weighted``, checked against every family.
 
@@ -67,7 +80,7 @@ def parse_objective(spec, models: dict, fail) -> tuple[str, str, bool]:
     name = spec["name"]
     check_comparable(name, models, bool(spec.get("accept_weighted")), fail)
     column = registry.column(name)
-    if column is not None:
+    if is_trial_metric(name, models):
         metric = registry.owner(name)
         for family in models:
             reason = metric.unmet_by_family(MODELS[family])
@@ -75,10 +88,7 @@ def parse_objective(spec, models: dict, fail) -> tuple[str, str, bool]:
                 fail("objective", f"'{name}' cannot rank '{family}': {reason}; rank by a figure every family reports")
         default = column.direction
     else:
-        logged = set()
-        for family in models:
-            names = set(MODELS[family].logged_metric_names())
-            logged |= names | {f"val_{n}" for n in names}
+        logged = epoch_logs(models)
         if name not in logged:
             choices = sorted(logged | {c.key for c in registry.columns("val")})
             fail("objective", f"names '{name}', which the models do not log; use one of {', '.join(choices)}")

@@ -44,9 +44,9 @@ TUNER_DIR = "tuner"
 
 def check_objective(plan: SweepPlan, dataset) -> None:
     """A trial metric as objective must apply to this dataset too (the space checked the families)."""
-    metric = registry.owner(plan.space.objective)
-    if metric is None:
+    if not plan.space.objective_is_trial_metric:
         return
+    metric = registry.owner(plan.space.objective)
     reason = next(filter(None, (metric.unmet(MODELS[f], dataset) for f in plan.space.models)), None)
     if reason:
         raise ConfigError(f"{plan.space.source}: objective '{plan.space.objective}' cannot rank trials on "
@@ -56,8 +56,8 @@ def check_objective(plan: SweepPlan, dataset) -> None:
 def choose_by(space) -> tuple[str, ...]:
     """The metrics each trial computes on the validation split too: the objective's, when it
     is a trial metric, and the per-image ELBO that the paired comparison of trials reads."""
-    owner = registry.owner(space.objective)
-    return tuple(dict.fromkeys([*([owner.name] if owner is not None else []), "elbo"]))
+    owners = [registry.owner(space.objective).name] if space.objective_is_trial_metric else []
+    return tuple(dict.fromkeys([*owners, "elbo"]))
 
 
 def prepare(config: SweepConfig, worker: str = "local") -> "Sweep":

@@ -29,10 +29,9 @@ from pathlib import Path
 import yaml
 
 from sweeps.choices import BUDGETS, TUNERS
-from sweeps.objective import parse_objective
+from sweeps.objective import is_trial_metric, parse_objective
 from vae.data import DATASETS
 from vae.errors import ConfigError
-from vae.metrics import registry
 from vae.models import MODELS
 
 SPACE_DIR = Path(__file__).parent
@@ -101,7 +100,7 @@ class SearchSpace:
     def objective_is_trial_metric(self) -> bool:
         """Whether the objective is computed once a trial ends (a registry metric such as
         ``mig``) rather than logged by Keras every epoch (``val_elbo``)."""
-        return registry.column(self.objective) is not None
+        return is_trial_metric(self.objective, self.models)
 
     def family_params(self) -> dict[str, list[str]]:
         """Each family-specific hyperparameter name -> the families that use it."""
