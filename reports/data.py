@@ -97,7 +97,7 @@ class Sweep:
     @property
     def objective_key(self) -> str:
         """The trial metric holding each trial's best objective value."""
-        return f"best_{self.objective}"
+        return record.objective_key(self.objective)
 
     # Trials ----------------------------------------------------------------------------
     def finished(self) -> pd.DataFrame:

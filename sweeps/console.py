@@ -37,13 +37,15 @@ def table_params(space) -> list[str]:
     return ["model", *space.shared, *[n for n in space.family_params() if n not in space.shared]]
 
 
-def print_table(runs, key: str, names: list[str]) -> None:
-    """The best trials by ``key`` with their hyperparameters, on stdout."""
-    print(f"best trials by {key}:")
-    print("  " + "  ".join(f"{n:>13}" for n in ["trial", key[:13], *names]))
+def print_table(runs, key: str, names: list[str], test_key: str | None = None) -> None:
+    """The best trials by ``key`` (a validation figure) with the test figure ``test_key``
+    reported beside it and their hyperparameters, on stdout."""
+    print(f"best trials by {key} (selected on validation; {test_key or 'no test figure'} reported beside it):")
+    print("  " + "  ".join(f"{n[:13]:>13}" for n in ["trial", key, *([test_key] if test_key else []), *names]))
     for run in runs:
-        p = run.data.params
-        cells = [record.trial_row(run).trial_id or "?", f"{run.data.metrics[key]:.3f}", *(p.get(n, "-") for n in names)]
+        p, m = run.data.params, run.data.metrics
+        test = [f"{m[test_key]:.3f}" if test_key in m else "-"] if test_key else []
+        cells = [record.trial_row(run).trial_id or "?", f"{m[key]:.3f}", *test, *(p.get(n, "-") for n in names)]
         print("  " + "  ".join(f"{str(c)[:13]:>13}" for c in cells))
 
 

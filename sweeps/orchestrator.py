@@ -204,7 +204,7 @@ class Sweep:
         key = record.objective_key(space.objective)
         ranked = sorted((r for r in finished if key in r.data.metrics), key=lambda r: r.data.metrics[key],
                         reverse=space.direction == "max")
-        console.print_table(ranked[:5], key, console.table_params(space))
+        console.print_table(ranked[:5], key, console.table_params(space), f"test_{space.objective.removeprefix('val_')}")
         selection, paired = ranking.paired_ranking(client, ranked, space.objective, space.direction)
         print("\n".join(ranking.describe(selection, paired, {r.info.run_id: f"trial {record.trial_row(r).trial_id}"
                                                               for r in ranked})))
