@@ -18,9 +18,9 @@ FIGURES = [
     ("test_reconstruction_loss", "reconstruction loss", "min", "nats per image"),
     ("test_elbo", "test ELBO", "max", "nats per image"),
     ("test_nll", "test NLL", "min", "nats per image"),
-    ("sample_frechet_distance", "Fréchet distance of samples", "min", ""),
-    ("sample_precision", "sample precision", "max", ""),
-    ("sample_recall", "sample recall", "max", ""),
+    ("test_sample_frechet_distance", "Fréchet distance of samples", "min", ""),
+    ("test_sample_precision", "sample precision", "max", ""),
+    ("test_sample_recall", "sample recall", "max", ""),
 ]
 
 
@@ -75,7 +75,7 @@ def _cell(sweep, trials, figure) -> dict:
 
 
 def _why_missing(trials, key) -> str:
-    if registry.column(key) is None and key.startswith("sample_"):
+    if registry.column(key) is None and key.startswith("test_sample_"):
         return "not computed: this version of vaesweep has no generation metrics (sample_*) registered"
     reasons = sorted({d.missing_reason(t, key) for _, t in trials.iterrows()})
     return " / ".join(reasons) or "no finished trial"

@@ -48,8 +48,8 @@ def test_train_records_params_epoch_histories_kl_per_dimension_and_images(store,
     assert m["test_elbo"] < 0 and 0 <= m["test_active_units"] <= 4
     assert m["test_nll"] <= -m["test_elbo"] + 5  # the IWAE bound is tighter than the ELBO (up to noise)
     # Generation quality in a reference classifier's features (the default quick budget computes it).
-    assert m["sample_frechet_distance"] >= 0 and 0 <= m["sample_precision"] <= 1 and 0 <= m["sample_recall"] <= 1
-    assert 0 < m["reference_accuracy"] <= 1 and m["sample_count"] == m["eval_images"]
+    assert m["test_sample_frechet_distance"] >= 0 and 0 <= m["test_sample_precision"] <= 1 and 0 <= m["test_sample_recall"] <= 1
+    assert 0 < m["test_reference_accuracy"] <= 1 and m["test_sample_count"] == m["eval_images"]
     artifacts = {a.path for a in client.list_artifacts(run.info.run_id, "images")}
     assert {a for a in artifacts if "+step+" not in a} == {f"images/{n}.png" for n in IMAGES}
     # before training and after each of two epochs: reconstructions and samples, as PNG and WebP
