@@ -23,6 +23,10 @@ def check_training_args(args) -> None:
 
     if args.model not in MODELS:
         raise ConfigError(f"unknown model '{args.model}'; choose one of {', '.join(MODELS)}")
+    if getattr(args, "likelihood", None) is not None:
+        from vae.likelihoods import get_likelihood
+
+        get_likelihood(args.likelihood)
 
 
 def metric_settings(args):
@@ -59,10 +63,11 @@ def train(args, extra_params: dict) -> dict:
     settings = metric_settings(args)
 
     keras.utils.set_random_seed(args.seed)
-    dataset = load_dataset(args.dataset, data_dir=args.data_dir, subset=args.subset, seed=args.seed)
+    dataset = load_dataset(args.dataset, data_dir=args.data_dir, subset=args.subset, seed=args.seed,
+                           likelihood=getattr(args, "likelihood", None))
     model = build_model(args.model, dataset.image_shape, dataset.likelihood, latent_dim=args.latent_dim,
                         beta=args.beta, depth=args.depth, seed=args.seed, **extra_params, **dataset_context(args.model, dataset))
-    model.adapt(dataset.x_train)  # data-dependent initial values (a Gaussian's scale)
+    model.adapt(dataset.x_train)  # data-dependent initial values (the likelihood's scale)
     compile_model(model, args.learning_rate)
     model.training_inputs(dataset.x_val[:1], dataset.y_val[:1] if dataset.y_val is not None else None)
     for note in dataset.notes:  # after every check, so that a mistake stays one line
@@ -108,7 +113,7 @@ def train(args, extra_params: dict) -> dict:
     finally:
         client.set_terminated(run_id, status)
     shown = {**{k: v for k, v in final_logs(history).items() if k in ("val_loss", "val_elbo")},
-             **{k: v for k, v in result.items() if k in ("test_elbo", "test_nll", "test_reconstruction_loss")}}
+             **{k: v for k, v in result.items() if k in ("test_elbo", "test_nll", "test_bits_per_dim", "test_reconstruction_loss")}}
     units = f"  active_units {result['active_units']}/{args.latent_dim}" if "active_units" in result else ""
     print(f"done in {time.monotonic() - start:.0f}s: " + "  ".join(f"{k} {v:.2f}" for k, v in shown.items())
           + f"{units}\n{tracking.run_url_hint(client, run_id)}", file=sys.stdout)

@@ -184,8 +184,10 @@ class LogisticMixture(DiscretizedLogistic):
 
 
 def _logit(p: np.ndarray) -> np.ndarray:
-    # 1% from the ends: a pixel never lit in training still gets a usable gradient.
-    p = np.clip(p, 0.01, 0.99)
+    # Close to the ends, so a pixel never lit in training starts deep in the edge bin of the
+    # discretized logistic (at 0.5/255 it would sit on the bin's edge, P = 1/2), and still
+    # within a tenth of a grey level of the dequantized Gaussian's best mean, 0.5/256.
+    p = np.clip(p, 1e-4, 1 - 1e-4)
     return np.log(p) - np.log1p(-p)
 
 
