@@ -19,6 +19,9 @@ def parse_objective(spec, models: dict, fail) -> tuple[str, str, bool]:
     ``loss`` adds a weighted term (β·KL, the MMD or VQ penalty): ranking by it across families,
     or across values of a swept weight, rewards the weight rather than the model (the best
     achievable value rises with β), so it is refused unless ``accept_weighted: true`` says so.
+    A swept ``likelihood`` leaves ``val_elbo``, ``val_reconstruction_loss`` and ``test_nll``
+    comparable: each is a bound on -log p of the same discrete images (the space refuses a mix
+    of binarized and 8-bit likelihoods, see ``space.parse_likelihoods``).
     """
     from vae.models import MODELS
 

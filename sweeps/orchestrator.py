@@ -59,7 +59,8 @@ class Sweep:
         self.max_trials = config.max_trials or self.budget.max_trials
         self.metric_settings = dataclasses.replace(SETTINGS[config.budget], inception_weights=config.inception_weights)
         self.seed = config.seed
-        self.dataset = load_dataset(self.space.dataset, data_dir=config.data_dir, subset=self.subset, seed=self.seed)
+        self.dataset = load_dataset(self.space.dataset, data_dir=config.data_dir, subset=self.subset, seed=self.seed,
+                                    likelihood=self.space.likelihood)
         self.check_objective()
         for note in self.dataset.notes:  # after every check, so that a mistake stays one line
             say(note)
