@@ -30,10 +30,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 from scipy.stats import spearmanr  # noqa: E402
-
 from sweeps.training import compile_model, fit_model  # noqa: E402
-from vae.data import load_dataset  # noqa: E402
 from vae.evaluate import posterior_means  # noqa: E402
+
+from vae.data import load_dataset  # noqa: E402
 from vae.metrics import mig  # noqa: E402
 from vae.metrics.udr import gaussian_kl, udr  # noqa: E402
 from vae.models import build_model  # noqa: E402

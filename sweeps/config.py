@@ -65,6 +65,7 @@ class TrainConfig:
     batch_size: int = 64
     epochs: int = 10
     params: dict = dataclasses.field(default_factory=dict)  # the family's extra hyperparameters
+    likelihood: str | None = None  # the decoder's p(x|z) (vae.likelihoods); None: the dataset's default
     budget: str = "quick"  # whose metric settings the evaluation uses
     iwae_samples: int | None = None
     eval_images: int | None = None

@@ -56,9 +56,11 @@ def build_configuration(values: dict, dataset, seed: int):
     """A compiled model of one configuration (``model``, ``latent_dim``, ... and family extras)."""
     family = values["model"]
     extra = {k: v for k, v in values.items() if k not in ARCHITECTURE and not k.startswith("tuner/")}
-    model = build_model(family, dataset.image_shape, dataset.likelihood, latent_dim=values.get("latent_dim", 16),
+    # A swept likelihood models the images the sweep loaded (the space checks they share a kind).
+    likelihood = values.get("likelihood", dataset.likelihood)
+    model = build_model(family, dataset.image_shape, likelihood, latent_dim=values.get("latent_dim", 16),
                         depth=values.get("depth"), seed=seed, **extra, **dataset_context(family, dataset))
-    model.adapt(dataset.x_train)  # data-dependent initial values (a Gaussian's scale)
+    model.adapt(dataset.x_train)  # data-dependent initial values (the likelihood's scale)
     compile_model(model, values.get("learning_rate", 1e-3))
     return model
 

@@ -71,7 +71,10 @@ def parse_objective(spec, models: dict, fail) -> tuple[str, str, bool]:
     A space ranks trials by one figure, so that figure must mean the same for every trial
     (``check_comparable``): a Keras log every family reports (``val_elbo``,
     ``val_reconstruction_loss``) or a trial metric of the registry that applies to every
-    family (``val_mig``, ``val_nll``), computed on the validation split.
+    family (``val_mig``, ``val_nll``), computed on the validation split. A swept ``likelihood``
+    leaves ``val_elbo``, ``val_reconstruction_loss`` and ``val_nll`` comparable: each is a bound
+    on -log p of the same discrete images (the space refuses a mix of binarized and 8-bit
+    likelihoods, see ``space.parse_likelihoods``).
     """
     if isinstance(spec, str):
         spec = {"name": spec}
@@ -96,7 +99,7 @@ def parse_objective(spec, models: dict, fail) -> tuple[str, str, bool]:
         if missing:
             fail("objective", f"'{name}' is not logged by {', '.join(missing)}; use one that every family logs, "
                               "such as val_reconstruction_loss")
-        default = MODELS[next(iter(models))].metric_direction(name)
+        default = "max" if name.removeprefix("val_") in MODELS[next(iter(models))].maximized_logs else "min"
     direction = spec.get("direction", default)
     if direction not in ("min", "max"):
         fail("objective.direction", f"is '{direction}'; use min or max")

@@ -66,7 +66,7 @@ def prepare(config: SweepConfig, worker: str = "local") -> "Sweep":
     The data is loaded and checked before the store is touched, so a mistake leaves it as it was.
     """
     plan = make_plan(config)
-    dataset = load_dataset(plan.dataset, data_dir=config.data_dir, subset=plan.subset)
+    dataset = load_dataset(plan.dataset, data_dir=config.data_dir, subset=plan.subset, likelihood=plan.space.likelihood)
     check_objective(plan, dataset)
     for note in dataset.notes:  # after every check, so that a mistake stays one line
         console.say(note)

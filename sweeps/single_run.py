@@ -47,11 +47,11 @@ def train(config: TrainConfig) -> dict:
     check_training(config)
     settings = metric_settings(config)
     keras.utils.set_random_seed(config.seed)
-    dataset = load_dataset(config.dataset, data_dir=config.data_dir, subset=config.subset)
+    dataset = load_dataset(config.dataset, data_dir=config.data_dir, subset=config.subset, likelihood=config.likelihood)
     model = build_model(config.model, dataset.image_shape, dataset.likelihood, latent_dim=config.latent_dim,
                         beta=config.beta, depth=config.depth, seed=config.seed, **config.params,
                         **dataset_context(config.model, dataset))
-    model.adapt(dataset.x_train)  # data-dependent initial values (a Gaussian's scale)
+    model.adapt(dataset.x_train)  # data-dependent initial values (the likelihood's scale)
     compile_model(model, config.learning_rate)
     model.training_inputs(dataset.x_val[:1], dataset.y_val[:1] if dataset.y_val is not None else None)
     for note in dataset.notes:  # after every check, so that a mistake stays one line
@@ -88,7 +88,8 @@ def train(config: TrainConfig) -> dict:
             say(f"warning: {warning}")
         run.succeed()
     shown = {**{k: v for k, v in final_logs(history).items() if k in ("val_loss", "val_elbo")},
-             **{k: v for k, v in result.items() if k in ("test_elbo", "test_nll", "test_reconstruction_loss")}}
+             **{k: v for k, v in result.items() if k in ("test_elbo", "test_nll", "test_bits_per_dim",
+                                                                 "test_reconstruction_loss")}}
     units = f"  active_units {result['test_active_units']}/{config.latent_dim}" if "test_active_units" in result else ""
     print(f"done in {time.monotonic() - start:.0f}s: " + "  ".join(f"{k} {v:.2f}" for k, v in shown.items())
           + f"{units}\n{tracking.run_url_hint(client, run.run_id)}", file=sys.stdout)

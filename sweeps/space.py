@@ -18,7 +18,10 @@ hyperparameters, the objective, the tuner and the budgets::
       smoke: {max_trials: 2, epochs: 1, subset: 256}
 
 A hyperparameter is a list of choices or a ``{min, max, step}`` range (``sampling: log``
-for a log-uniform float range).
+for a log-uniform float range). ``likelihood`` is a list of names of
+``vae.likelihoods.LIKELIHOODS`` that model the same images (all 8-bit, e.g. ``[gaussian,
+gaussian_pixel, logistic]``), so that the ELBO and test NLL of every trial bound -log p of the
+same data and the objective compares them; the sweep loads the data for the first one.
 """
 
 import inspect
@@ -35,7 +38,7 @@ from vae.errors import ConfigError
 from vae.models import MODELS
 
 SPACE_DIR = Path(__file__).parent
-SHARED = ("latent_dim", "learning_rate", "batch_size", "depth")
+SHARED = ("latent_dim", "learning_rate", "batch_size", "depth", "likelihood")
 TOP_KEYS = {"dataset", "description", "tuner", "objective", "models", "hyperparameters", "budgets", "failure"}
 BUDGET_KEYS = {"max_trials", "epochs", "subset", "hyperband_factor", "replicates"}
 
@@ -101,6 +104,13 @@ class SearchSpace:
         """Whether the objective is computed once a trial ends (a registry metric such as
         ``mig``) rather than logged by Keras every epoch (``val_elbo``)."""
         return is_trial_metric(self.objective, self.models)
+
+    @property
+    def likelihood(self) -> str | None:
+        """The likelihood the sweep loads its data for (the first swept one), else None: the
+        dataset's default."""
+        param = self.shared.get("likelihood")
+        return param.choices[0] if param is not None else None
 
     def family_params(self) -> dict[str, list[str]]:
         """Each family-specific hyperparameter name -> the families that use it."""
@@ -189,7 +199,8 @@ def parse_space(raw, dataset: str, source: str) -> SearchSpace:
         if name not in SHARED:
             hint = " (it belongs under the families that use it, in 'models')" if name == "beta" else ""
             fail(f"hyperparameters.{name}", f"is not a shared hyperparameter{hint}; use {', '.join(SHARED)}")
-    shared = {name: parse_param(f"hyperparameters.{name}", name, spec, fail) for name, spec in shared_raw.items()}
+    shared = {name: parse_likelihoods(spec, fail) if name == "likelihood" else
+              parse_param(f"hyperparameters.{name}", name, spec, fail) for name, spec in shared_raw.items()}
     if "depth" in shared:
         lo, hi = shared["depth"].values_span()
         for family in models:
@@ -226,6 +237,26 @@ def parse_space(raw, dataset: str, source: str) -> SearchSpace:
         collapse_kl=float(failure.get("collapse_kl", 0.01)), collapse_after=int(failure.get("collapse_after", 2)),
         raw=raw,
     )
+
+
+def parse_likelihoods(spec, fail) -> Param:
+    """The swept likelihoods: known names that all model one kind of images. A Bernoulli scores
+    binarized images and the others 8-bit ones: their ELBOs bound different quantities, so no
+    objective could rank them against each other."""
+    from vae.likelihoods import LIKELIHOODS
+
+    key = "hyperparameters.likelihood"
+    names = spec if isinstance(spec, list) else [spec]
+    if not names or not all(isinstance(n, str) for n in names):
+        fail(key, f"must be a list of likelihood names ({', '.join(LIKELIHOODS)}), got {spec!r}")
+    for name in names:
+        if name not in LIKELIHOODS:
+            fail(key, f"names '{name}', which is not a likelihood; choose from {', '.join(LIKELIHOODS)}")
+    kinds = {LIKELIHOODS[name].data for name in names}
+    if len(kinds) > 1:
+        fail(key, f"mixes likelihoods of binarized and 8-bit images ({', '.join(names)}): their ELBOs and test "
+                  "NLLs bound -log p of different data and cannot be ranked together; sweep one kind")
+    return Param("likelihood", choices=list(dict.fromkeys(names)))
 
 
 def parse_param(key: str, name: str, spec, fail) -> Param:

@@ -1,6 +1,11 @@
 """The pictures of the field, as uint8 image grids: reconstructions, samples,
-interpolations, latent traversals, class-conditional samples and, for 2-D codes, the decoded
-manifold. Pure functions of a model and data; no I/O.
+interpolations, latent traversals, class-conditional samples, for 2-D codes the decoded
+manifold and, for a likelihood with a per-pixel scale, that scale. Pure functions of a model
+and data; no I/O.
+
+Decoded images are the decoder's mean (``model.mean_image``: the Bernoulli's probabilities,
+the Gaussian's mean, the logistic mixture's mean location), never draws from p(x|z): a draw
+adds independent pixel noise that hides what the model has learned.
 
 Every function takes the labels or factors ``y`` beside the images; unconditional models
 ignore them, conditional ones (``model.conditional``) decode with ``model.conditions_of(y)``.
@@ -13,6 +18,7 @@ from keras import ops
 from scipy.stats import norm
 
 from vae.errors import ConfigError
+from vae.likelihoods import MIN_PIXEL_LOG_SCALE
 
 
 def to_grid(images: np.ndarray, rows: int, cols: int, pad: int = 2) -> np.ndarray:
@@ -55,14 +61,14 @@ def _codes(model, x, y=None) -> np.ndarray:
 
 
 def reconstructions(model, x: np.ndarray, n: int = 10, y: np.ndarray | None = None) -> np.ndarray:
-    """Top row: ``n`` test images; bottom row: their reconstructions from the posterior mean."""
+    """Top row: ``n`` test images; bottom row: the decoder's mean at their posterior means."""
     x, y = x[:n], None if y is None else y[:n]
     c = _conditions(model, y)
     return to_grid(np.concatenate([x, _decode_images(model, _codes(model, x, y), c)]), 2, len(x))
 
 
 def samples(model, n: int = 64, seed: int = 0, y: np.ndarray | None = None) -> np.ndarray:
-    """Decoded draws from the prior (``model.sample_latents``), as a square grid.
+    """The decoder's means at draws from the prior (``model.sample_latents``), as a square grid.
 
     A conditional model decodes them with the conditions of the first examples of ``y``.
     """
@@ -116,6 +122,20 @@ def conditional_samples(model, y: np.ndarray | None = None, cols: int = 8, seed:
     return to_grid(_decode_images(model, z_all, c_all), len(rows), cols)
 
 
+def pixel_scales(model, x: np.ndarray, n: int = 10, y: np.ndarray | None = None) -> np.ndarray:
+    """Three rows: ``n`` test images, the decoder's mean at their posterior means, and the
+    per-pixel standard deviation of p(x|z) there, on a log scale from black at one sixteenth
+    of a grey level (``MIN_PIXEL_LOG_SCALE``) to white at 0.5: where the model is sure and
+    where it hedges (edges, textures)."""
+    x, y = x[:n], None if y is None else y[:n]
+    inputs = _tensors(model.decoder_inputs(_codes(model, x, y), _conditions(model, y)))
+    out = model.decode(inputs)
+    mean, std = (ops.convert_to_numpy(f(out)) for f in (model.mean_image, model.std_image))
+    low, high = MIN_PIXEL_LOG_SCALE, np.log(0.5)
+    shade = (np.log(np.maximum(std, 1e-12)) - low) / (high - low)
+    return to_grid(np.concatenate([x, mean, np.clip(shade, 0.0, 1.0)]), 3, len(x))
+
+
 def manifold_skipped(model, y: np.ndarray | None = None) -> str | None:
     """Why ``model`` gets no manifold figure, or None when it gets one."""
     if model.code_kind != "vector" or model.latent_dim != 2:
@@ -157,9 +177,11 @@ def manifold(model, n: int = 15, y: np.ndarray | None = None) -> np.ndarray:
 
 
 def figure_names(model, y: np.ndarray | None = None) -> tuple[str, ...]:
-    """The figures :func:`all_images` makes for ``model``: the family's own (``model.figures``)
-    and the manifold when the code is a 2-vector."""
-    return (*model.figures, *(() if manifold_skipped(model, y) else ("manifold",)))
+    """The figures :func:`all_images` makes for ``model``: the family's own (``model.figures``),
+    the manifold when the code is a 2-vector and ``pixel_scales`` when the likelihood has a
+    per-pixel scale."""
+    scales = ("pixel_scales",) if model.likelihood_spec.per_pixel_scale else ()
+    return (*model.figures, *(() if manifold_skipped(model, y) else ("manifold",)), *scales)
 
 
 def all_images(model, x_test: np.ndarray, y_test: np.ndarray | None = None,
@@ -174,5 +196,6 @@ def all_images(model, x_test: np.ndarray, y_test: np.ndarray | None = None,
         "traversals": lambda: traversals(model, x_test, kl_per_dim, y=y_test),
         "conditional_samples": lambda: conditional_samples(model, y_test, seed=seed),
         "manifold": lambda: manifold(model, y=y_test),
+        "pixel_scales": lambda: pixel_scales(model, x_test, y=y_test),
     }
     return {name: figures[name]() for name in figure_names(model, y_test)}

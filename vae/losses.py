@@ -28,6 +28,46 @@ def gaussian_nll(x, mean, log_scale):
     return ops.sum(ops.reshape(per_pixel, (ops.shape(x)[0], -1)), axis=-1)
 
 
+def discretized_logistic_log_prob(x, loc, log_scale, levels: int = 256):
+    """log P(k) of 8-bit pixels ``x = k / 255`` under a logistic discretized to ``levels`` bins.
+
+    The bin of level k is ``[(k - 0.5) / 255, (k + 0.5) / 255]`` on the [0, 1] scale of the
+    images, and the first and last bins take the tails down to -inf and up to +inf (Salimans
+    et al., 2017, PixelCNN++), so the levels' probabilities sum to exactly 1: an exact
+    probability mass, with no dequantization. Elementwise; ``loc`` and ``log_scale`` broadcast
+    against ``x``.
+    """
+    half_bin = 0.5 / (levels - 1)
+    centered = x - loc
+    inv_scale = ops.exp(-log_scale)
+    plus_in = inv_scale * (centered + half_bin)
+    min_in = inv_scale * (centered - half_bin)
+    # log sigmoid(a) = a - softplus(a) and log(1 - sigmoid(a)) = -softplus(a), stable in the tails.
+    log_cdf_plus = plus_in - ops.softplus(plus_in)
+    log_one_minus_cdf_min = -ops.softplus(min_in)
+    cdf_delta = ops.sigmoid(plus_in) - ops.sigmoid(min_in)
+    # Where the bin holds almost no mass the difference of two sigmoids underflows: there the
+    # density at the bin's centre times its width is the same number to float32 precision.
+    mid_in = inv_scale * centered
+    log_pdf_mid = mid_in - log_scale - 2.0 * ops.softplus(mid_in) - math.log(levels - 1)
+    log_mid = ops.where(cdf_delta > 1e-5, ops.log(ops.maximum(cdf_delta, 1e-12)), log_pdf_mid)
+    return ops.where(x < half_bin, log_cdf_plus, ops.where(x > 1.0 - half_bin, log_one_minus_cdf_min, log_mid))
+
+
+def logistic_mixture_nll(x, logits, loc, log_scale):
+    """-log P(x) of 8-bit pixels under a mixture of discretized logistics, summed over all but
+    the batch axis.
+
+    Args:
+        x: images ``(batch, ...)`` with pixels k / 255.
+        logits: mixture logits ``(batch, ..., K)`` (one mixture per pixel and channel).
+        loc, log_scale: each component's location (on [0, 1]) and log-scale, ``(batch, ..., K)``.
+    """
+    log_weights = logits - ops.logsumexp(logits, axis=-1, keepdims=True)
+    per_pixel = -ops.logsumexp(log_weights + discretized_logistic_log_prob(x[..., None], loc, log_scale), axis=-1)
+    return ops.sum(ops.reshape(per_pixel, (ops.shape(x)[0], -1)), axis=-1)
+
+
 def kl_per_dim(z_mean, z_log_var):
     """KL(N(mean, var) || N(0, 1)) of each latent dimension: shape ``(batch, latent_dim)``."""
     return 0.5 * (ops.square(z_mean) + ops.exp(z_log_var) - 1.0 - z_log_var)

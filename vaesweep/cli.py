@@ -64,6 +64,8 @@ def build_parser():
     train.add_argument("--learning-rate", type=float, default=1e-3)
     train.add_argument("--batch-size", type=int, default=64)
     train.add_argument("--epochs", type=int, default=10)
+    train.add_argument("--likelihood", help="the decoder's p(x|z), a name of vae.likelihoods.LIKELIHOODS (default: "
+                       "the dataset's); on mnist/fashion_mnist an 8-bit one keeps the grey levels")
     train.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
                        help="an extra hyperparameter of the family (e.g. mmd_weight=10)")
     train.add_argument("--budget", choices=BUDGETS, default="quick",

@@ -129,7 +129,21 @@ MISTAKES = {
     "unknown objective": (lambda s: s.update(objective="val_accuracy"), "which the models do not log"),
     "bad budget": (lambda s: s["budgets"].update(smoke={"max_trials": 0, "epochs": 1}), "budgets.smoke.max_trials"),
     "string values": (lambda s: s["hyperparameters"].update(batch_size=["big"]), "use numbers"),
+    "unknown likelihood": (lambda s: s["hyperparameters"].update(likelihood=["gaussian", "poisson"]),
+                           "'poisson', which is not a likelihood"),
+    "binarized and 8-bit likelihoods": (lambda s: s["hyperparameters"].update(likelihood=["bernoulli", "logistic"]),
+                                        "mixes likelihoods of binarized and 8-bit images"),
 }
+
+
+def test_the_likelihood_is_swept_like_any_hyperparameter_and_chooses_the_data():
+    raw = base()
+    raw["hyperparameters"]["likelihood"] = ["logistic", "gaussian_pixel", "gaussian"]
+    space = parse_space(raw, "mnist", "my.yaml")
+    assert space.shared["likelihood"].choices == ["logistic", "gaussian_pixel", "gaussian"]
+    assert space.likelihood == "logistic"  # the sweep loads 8-bit grey images for all three
+    assert (space.objective, space.direction) == ("val_elbo", "max")
+    assert parse_space(base(), "mnist", "my.yaml").likelihood is None
 
 
 @pytest.mark.parametrize("case", list(MISTAKES))

@@ -45,7 +45,9 @@ class Dataset:
     names the columns (one name for a label).
 
     Attributes:
-        likelihood: ``"bernoulli"`` for binary images, ``"gaussian"`` for continuous ones.
+        likelihood: the likelihood the images are modelled with (a name of
+            :data:`vae.likelihoods.LIKELIHOODS`): ``"bernoulli"`` for binary images, one of the
+            8-bit likelihoods (``"gaussian"``, ``"logistic"``, ...) for 8-bit grey levels.
         ground_truth: a sampler for the disentanglement metrics that need one, else None.
         notes: what the loader decided that a user should know (shown in the log).
     """

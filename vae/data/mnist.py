@@ -1,4 +1,5 @@
-"""MNIST, binarized: a Bernoulli likelihood as in the VAE literature."""
+"""MNIST, binarized for its default Bernoulli likelihood as in the VAE literature; grey 8-bit
+images with an 8-bit likelihood (``load_dataset("mnist", likelihood="logistic")``)."""
 
 from functools import partial
 

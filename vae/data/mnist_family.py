@@ -35,16 +35,25 @@ def load_mnist_family(
         name: the dataset's registry name.
         folders: folder names under the data directory that may hold its files.
         keras_loader: the ``keras.datasets`` module to download with when no file is local.
-        likelihood: ``"bernoulli"`` binarizes the images; ``"gaussian"`` keeps grey levels.
+        likelihood: the name of a likelihood (:data:`vae.likelihoods.LIKELIHOODS`), which
+            decides what the images are: one of binarized images (``"bernoulli"``) binarizes
+            them, one of 8-bit images (``"gaussian"``, ``"logistic"``, ...) keeps the 256 grey
+            levels k/255. ``load_dataset(..., likelihood=...)`` passes it, so MNIST is also
+            available as grey 8-bit images (``--likelihood logistic``) and Fashion-MNIST
+            binarized.
 
     The validation images are drawn from the train split and the official test split is
     shuffled, both with :func:`~vae.data.base.data_seed` of ``name``; a copy holding only
     the test split is cut into all three. Binarization noise is fixed per split too.
     """
+    from vae.likelihoods import get_likelihood
+
+    binary = get_likelihood(likelihood).data == "binary"
     splits, source = _read_local(name, folders, data_dir)
     if splits is None:
         splits, source = _download(name, keras_loader), f"keras.datasets.{keras_loader}"
-    notes = [f"{name}: read from {source}"]
+    notes = [f"{name}: read from {source}; " + ("binarized" if binary else "8-bit grey levels")
+             + f" for the {likelihood} likelihood"]
     if "train" in splits:
         (x_trainval, y_trainval), (x_test, y_test) = splits["train"], splits["test"]
         (x_train, y_train), (x_val, y_val), _ = split_arrays(
@@ -66,7 +75,7 @@ def load_mnist_family(
         x = (x.astype(np.float32) / 255.0)[..., None]
         # One noise stream per split: the same stream would binarize train image i and
         # test image i with the same pattern.
-        return binarize(x, split_seed(name, split)) if likelihood == "bernoulli" else x
+        return binarize(x, split_seed(name, split)) if binary else x
 
     dataset = Dataset(
         name=name,

@@ -1,7 +1,8 @@
 """Model families behind one registry: ``build_model(family, ...)``."""
 
 from vae.errors import ConfigError
-from vae.models.base import LIKELIHOODS, VAE
+from vae.likelihoods import get_likelihood
+from vae.models.base import VAE
 from vae.models.beta import BetaVAE
 from vae.models.conv import ConvVAE
 from vae.models.cvae import CVAE
@@ -41,8 +42,7 @@ def build_model(family, image_shape, likelihood, latent_dim, beta=None, depth=No
     depth = lo if depth is None else int(depth)
     if not lo <= depth <= hi:
         raise ConfigError(f"depth {depth} is out of range for model '{family}'; use {lo} to {hi}")
-    if likelihood not in LIKELIHOODS:
-        raise ConfigError(f"unknown likelihood '{likelihood}'; choose one of {', '.join(LIKELIHOODS)}")
+    get_likelihood(likelihood)  # a ConfigError for an unknown name
     model = cls(image_shape=image_shape, latent_dim=latent_dim, likelihood=likelihood,
                 beta=beta, depth=depth, seed=seed, **extra)
     model(model.dummy_inputs(), training=False)

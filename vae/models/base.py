@@ -13,24 +13,10 @@ import numpy as np
 from keras import layers, ops
 
 from vae import losses
+from vae.likelihoods import LIKELIHOODS, MIN_LOG_SCALE, channel_std, get_likelihood, pixel_stats
 from vae.models.trackers import MeanVector
 
-LIKELIHOODS = ("bernoulli", "gaussian")
-MIN_LOG_SCALE = math.log(0.01)  # keeps a learned Gaussian scale from collapsing to 0
-LOG_256 = math.log(256.0)  # nats per pixel between a density on [0, 1] and 8-bit probabilities
-
-
-def channel_std(x, channels: int, chunk: int = 4096) -> np.ndarray:
-    """Per-channel standard deviation of the pixels of images ``x``, accumulated in float64
-    over chunks of images (a whole CelebA split in float64 would not fit in memory)."""
-    total, squares, count = np.zeros(channels), np.zeros(channels), 0
-    for start in range(0, len(x), chunk):
-        pixels = np.asarray(x[start : start + chunk], np.float64).reshape(-1, channels)
-        total += pixels.sum(axis=0)
-        squares += np.square(pixels).sum(axis=0)
-        count += len(pixels)
-    mean = total / count
-    return np.sqrt(np.maximum(squares / count - np.square(mean), 0.0))
+__all__ = ["LIKELIHOODS", "MIN_LOG_SCALE", "VAE", "channel_std"]
 
 
 class VAE(keras.Model):
@@ -52,8 +38,9 @@ class VAE(keras.Model):
     Args:
         image_shape: ``(height, width, channels)`` of the data.
         latent_dim: number of latent dimensions.
-        likelihood: ``"bernoulli"`` (decoder outputs logits) or ``"gaussian"`` (decoder
-            outputs the mean's logits and the model learns one scale per channel).
+        likelihood: a name of :data:`vae.likelihoods.LIKELIHOODS` (``bernoulli``, ``gaussian``,
+            ``gaussian_pixel``, ``logistic``, ``logistic_mix``); the decoder outputs
+            ``decoder_channels`` = that likelihood's ``params`` maps per image channel.
         beta: weight of the KL term in the objective; 1 is the plain VAE.
         depth: number of hidden blocks of encoder and decoder.
         seed: seed of the reparameterization noise.
@@ -69,12 +56,11 @@ class VAE(keras.Model):
     # Hyperparameters that weight a term of the family's own ``loss`` or set its capacity:
     # ranking by ``loss`` or by reconstruction across their values rewards the weight, not the model.
     objective_weights: tuple[str, ...] = ("beta",)
+    maximized_logs: tuple[str, ...] = ("elbo",)  # Keras logs where higher is better; the rest are losses
     # "vector": one latent vector per image (the latent-space metrics apply); "grid": a spatial
     # map of codes (VQ-VAE), which those metrics cannot score.
     code_kind = "vector"
-    # False for a family whose step XLA cannot compile: compile() then leaves jit_compile off
-    # (it becomes Keras' own ``supports_jit`` of the model).
-    jit_compatible = True
+    jit_compatible = True  # False: XLA cannot compile the step (Keras' ``supports_jit`` then off)
     # The figures of vae.images that apply to the family (see images.all_images).
     figures = ("reconstructions", "samples", "interpolations", "traversals")
     depth_range = (1, 4)
@@ -84,6 +70,8 @@ class VAE(keras.Model):
         self.image_shape = tuple(int(s) for s in image_shape)
         self.latent_dim = int(latent_dim)
         self.likelihood = likelihood
+        self.likelihood_spec = get_likelihood(likelihood)
+        self.decoder_channels = self.image_shape[-1] * self.likelihood_spec.params
         self.beta = float(self.default_beta if beta is None else beta)
         self.depth = int(depth)
         self.seed = seed
@@ -95,6 +83,12 @@ class VAE(keras.Model):
             self.log_scale = self.add_weight(
                 shape=(self.image_shape[-1],), initializer="zeros", name="log_scale"
             )
+        if self.likelihood_spec.per_pixel_scale:
+            # A learned per-pixel bias of the decoder's output, which adapt() starts at the
+            # data's per-pixel mean and scale (a transposed convolution's bias is per channel).
+            self.pixel_offsets = self.add_weight(
+                shape=(*self.image_shape[:2], self.decoder_channels), initializer="zeros", name="pixel_offsets"
+            )
         standard = ("reconstruction_loss", "kl_loss", "elbo") if self.has_elbo else ("reconstruction_loss",)
         self.trackers = {name: self.make_tracker(name) for name in (*standard, *self.extra_metric_names())}
         self.kl_dim_tracker = MeanVector(self.latent_dim, name="kl_dim") if self.has_elbo else None
@@ -105,7 +99,8 @@ class VAE(keras.Model):
         raise NotImplementedError
 
     def decoder_body(self) -> list[layers.Layer]:
-        """Layers from a latent vector to per-pixel outputs of shape ``image_shape``."""
+        """Layers from a latent vector to per-pixel outputs: ``image_shape`` with
+        ``decoder_channels`` channels (the likelihood's parameters)."""
         raise NotImplementedError
 
     @staticmethod
@@ -138,46 +133,48 @@ class VAE(keras.Model):
         return z_mean + ops.exp(0.5 * z_log_var) * eps
 
     def decode(self, z, training=False):
-        """Decoder output: Bernoulli logits, or the Gaussian mean's logits."""
-        return self.decoder(z, training=training)
+        """Decoder output: the likelihood's parameters per pixel (see :mod:`vae.likelihoods`)."""
+        return self.with_offsets(self.decoder(z, training=training))
+
+    def with_offsets(self, out):
+        """The decoder's raw output plus the per-pixel offsets of a per-pixel likelihood."""
+        if not self.likelihood_spec.per_pixel_scale:
+            return out
+        return out + ops.cast(self.pixel_offsets, out.dtype)
 
     def reconstruction_nll(self, x, out, seed=None):
         """-log p(x|z) per example, nats, summed over pixels, computed in float32.
 
-        Gaussian: ``x`` holds 8-bit pixels k/255. They are dequantized, y = (255 x + u) / 256
-        with u ~ U(0, 1) per pixel (from ``seed``, an evaluation's stream, else ``seed_generator``),
-        and the value is the NLL of the
-        8-bit data, -log p(y|z) + D ln 256: an upper bound on -log P(k|z) in expectation over
-        u (Theis et al., 2016), so the ELBO and the IWAE bound are bounds on a discrete
-        likelihood, like the Bernoulli's, and bits/dim is nll / (D ln 2) for both.
+        A bound on -log P(x|z) of the discrete images for every likelihood (see
+        :mod:`vae.likelihoods`): a Gaussian dequantizes 8-bit images with noise from ``seed``
+        (an evaluation's stream), else ``seed_generator``; the discretized logistic is an exact
+        probability of the 256 levels; bits/dim is nll / (D ln 2) for all of them.
         """
-        x, out = ops.cast(x, "float32"), ops.cast(out, "float32")
-        if self.likelihood == "bernoulli":
-            return losses.bernoulli_nll(x, out)
-        noise = keras.random.uniform(ops.shape(x), dtype="float32", seed=self.seed_generator if seed is None else seed)
-        y = (255.0 * x + noise) / 256.0
-        log_scale = ops.maximum(ops.cast(self.log_scale, "float32"), MIN_LOG_SCALE)
-        pixels = math.prod(self.image_shape)
-        return losses.gaussian_nll(y, ops.sigmoid(out), log_scale) + pixels * LOG_256
+        return self.likelihood_spec.nll(self, ops.cast(x, "float32"), ops.cast(out, "float32"), seed=seed)
 
     def adapt(self, x) -> None:
-        """Set data-dependent initial values from the training images ``x``, before ``fit``.
-
-        Gaussian likelihood: each channel's log-scale starts at the log of that channel's
-        pixel standard deviation in ``x`` (floored at ``MIN_LOG_SCALE``) instead of 0. With
-        sigma = 1 a squared error on [0, 1] pixels weighs 1/sigma^2 = 1, so early epochs
-        barely fit the images and the KL dominates. The channel's std is the error of a
-        decoder that outputs one grey level per channel: the scale starts where a model that
-        has learned nothing is, and shrinks as reconstructions improve. No-op for Bernoulli.
+        """Set data-dependent initial values from the training images ``x``, before ``fit``:
+        the scale starts where a model that has learned nothing is, so the reconstruction
+        term dominates from the first epoch (with sigma = 1 a squared error on [0, 1] pixels
+        weighs 1 and the KL dominates). Global Gaussian: each channel's log-scale starts at
+        its pixels' standard deviation (floored at ``MIN_LOG_SCALE``). Per-pixel likelihoods:
+        ``pixel_offsets`` start at each pixel's mean and standard deviation (see
+        ``Likelihood.initial_offsets``). No-op for Bernoulli.
         """
-        if self.likelihood != "gaussian":
-            return
-        std = np.maximum(channel_std(x, self.image_shape[-1]), math.exp(MIN_LOG_SCALE))
-        self.log_scale.assign(np.log(std).astype("float32"))
+        spec = self.likelihood_spec
+        if self.likelihood == "gaussian":
+            std = np.maximum(channel_std(x, self.image_shape[-1]), math.exp(MIN_LOG_SCALE))
+            self.log_scale.assign(np.log(std).astype("float32"))
+        elif spec.per_pixel_scale:
+            self.pixel_offsets.assign(spec.initial_offsets(*pixel_stats(x)).astype("float32"))
 
     def mean_image(self, out):
-        """The decoded image shown to people: the likelihood's mean, in [0, 1]."""
-        return ops.sigmoid(out)
+        """The decoded image shown to people: the likelihood's mean, in [0, 1] (never a sample)."""
+        return self.likelihood_spec.mean(self, out)
+
+    def std_image(self, out):
+        """The per-pixel standard deviation of p(x|z), on the [0, 1] scale of the images."""
+        return self.likelihood_spec.std(self, out)
 
     def call(self, inputs, training=False):
         z_mean, z_log_var = self.encode(inputs, training=training)
@@ -208,12 +205,6 @@ class VAE(keras.Model):
         """The family's Keras log names, without ``val_`` twins and ``kl_dim_<i>``."""
         standard = ("loss", "reconstruction_loss") + (("kl_loss", "elbo") if cls.has_elbo else ())
         return standard + tuple(cls.extra_metric_names())
-
-    @classmethod
-    def metric_direction(cls, name: str) -> str:
-        """Whether a higher (``max``: an ELBO) or lower (``min``: a loss) value of the family's
-        Keras log ``name`` (or its ``val_`` twin) is better."""
-        return "max" if name.removeprefix("val_") == "elbo" else "min"
 
     @classmethod
     def extra_metric_names(cls) -> tuple[str, ...]:

@@ -47,16 +47,16 @@ class ConvVAE(VAE):
         ]
 
     def up_convs(self) -> list[layers.Layer]:
-        """Transposed convolutions from the ``feature_grid`` map to per-pixel outputs, cropped
-        to the image size."""
-        height, width, channels = self.image_shape
+        """Transposed convolutions from the ``feature_grid`` map to per-pixel outputs (the
+        likelihood's ``decoder_channels``), cropped to the image size."""
+        height, width, _ = self.image_shape
         h0, w0 = self.feature_grid()
         scale = 2**self.depth
         body = [
             layers.Conv2DTranspose(f, 4, strides=2, padding="same", activation="relu")
             for f in reversed(FILTERS[: self.depth - 1])
         ]
-        body.append(layers.Conv2DTranspose(channels, 4, strides=2, padding="same"))
+        body.append(layers.Conv2DTranspose(self.decoder_channels, 4, strides=2, padding="same"))
         extra_h, extra_w = h0 * scale - height, w0 * scale - width
         if extra_h or extra_w:
             body.append(

@@ -24,6 +24,6 @@ class MLPVAE(VAE):
     def decoder_body(self):
         hidden = [layers.Dense(u, activation="relu") for u in reversed(HIDDEN_UNITS[: self.depth])]
         return hidden + [
-            layers.Dense(math.prod(self.image_shape)),
-            layers.Reshape(self.image_shape),
+            layers.Dense(math.prod(self.image_shape[:2]) * self.decoder_channels),
+            layers.Reshape((*self.image_shape[:2], self.decoder_channels)),
         ]
