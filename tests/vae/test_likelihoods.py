@@ -6,7 +6,6 @@ import keras
 import numpy as np
 import pytest
 from keras import ops
-from vae.evaluate import per_image_elbo
 
 from tests.data_helpers import digit_like, write_mnist
 from vae import images, losses
@@ -14,6 +13,7 @@ from vae.data import load_dataset
 from vae.errors import ConfigError
 from vae.likelihoods import LIKELIHOODS, check_compatible
 from vae.metrics import importance_weighted_nll
+from vae.metrics.elbo import per_image_elbo
 from vae.metrics.likelihood import standard_error
 from vae.models import build_model
 
