@@ -1,6 +1,10 @@
 """The ``vaesweep`` command above ``sweeps`` and ``reports``: train, sweep, report, server.
 
 User mistakes end as one line on stderr and exit code 2; an interrupt as exit code 130.
+
+Each command imports its package only once its arguments are parsed and checked (the imports
+inside the functions below): Keras, TensorFlow and MLflow take seconds to import, so ``--help``
+and an argument error answer at once.
 """
 
 import argparse
