@@ -21,7 +21,8 @@ from vae.errors import SweepError
 from vae.metrics import registry
 
 #: Trial params that describe the run rather than a point of the search space.
-NOT_HYPERPARAMETERS = {"dataset", "subset", "seed", "likelihood", "n_train", "sweep", "eval_digest"}
+NOT_HYPERPARAMETERS = {"dataset", "subset", "seed", "likelihood", "n_train", "sweep", "eval_digest", "val_eval_digest",
+                       "evaluated_epoch"}
 NOT_HYPERPARAMETER_PREFIXES = ("version_", "tuner_", "metric_", "device_")
 #: Shown first, in this order; family extras (mmd_weight, ...) follow alphabetically.
 HYPERPARAMETER_ORDER = ["model", "latent_dim", "beta", "learning_rate", "batch_size", "depth"]

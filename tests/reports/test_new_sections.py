@@ -52,14 +52,14 @@ def test_a_constant_latent_or_one_without_kl_is_flagged_inactive_and_sorted_last
 def test_two_seeds_of_one_configuration_are_one_point_with_a_t_interval():
     frame = _frame([
         {"run_id": "a", "trial_id": "1", "config_digest": "c1", "params.beta": "4", "params.model": "beta",
-         "metrics.mig": 0.30},
+         "metrics.test_mig": 0.30},
         {"run_id": "b", "trial_id": "1", "config_digest": "c1", "params.beta": "4", "params.model": "beta",
-         "metrics.mig": 0.40},
+         "metrics.test_mig": 0.40},
         {"run_id": "c", "trial_id": "2", "config_digest": "c2", "params.beta": "1", "params.model": "beta",
-         "metrics.mig": 0.10},
+         "metrics.test_mig": 0.10},
         {"run_id": "d", "trial_id": "3", "status": "FAILED", "params.beta": "10", "params.model": "beta"},
     ])
-    points = sorted(disentanglement.tradeoff_points(frame, "mig"), key=lambda p: p["beta"])
+    points = sorted(disentanglement.tradeoff_points(frame, "test_mig"), key=lambda p: p["beta"])
     assert [(p["beta"], p["seeds"]) for p in points] == [(1.0, 1), (4.0, 2)]
     assert points[0]["half_width"] is None
     assert points[1]["value"] == pytest.approx(0.35)
@@ -74,13 +74,13 @@ def test_two_seeds_of_one_configuration_are_one_point_with_a_t_interval():
 def test_the_tradeoff_draws_only_final_round_trials_and_names_what_else_varies():
     frame = _frame([  # Hyperband, 6 epochs: trials 1-2 ran a 2-epoch round, 3-4 the final round
         {"run_id": "a", "trial_id": "1", "params.tuner_epochs": "2", "params.beta": "1", "params.model": "beta",
-         "params.latent_dim": "4", "metrics.mig": 0.05},
+         "params.latent_dim": "4", "metrics.test_mig": 0.05},
         {"run_id": "b", "trial_id": "2", "params.tuner_epochs": "2", "params.beta": "16", "params.model": "beta",
-         "params.latent_dim": "8", "metrics.mig": 0.02},
+         "params.latent_dim": "8", "metrics.test_mig": 0.02},
         {"run_id": "c", "trial_id": "3", "params.tuner_epochs": "6", "params.beta": "4", "params.model": "beta",
-         "params.latent_dim": "4", "params.learning_rate": "0.001", "metrics.mig": 0.30},
+         "params.latent_dim": "4", "params.learning_rate": "0.001", "metrics.test_mig": 0.30},
         {"run_id": "d", "trial_id": "4", "params.tuner_epochs": "6", "params.beta": "8", "params.model": "beta",
-         "params.latent_dim": "10", "params.learning_rate": "0.001", "metrics.mig": 0.40},
+         "params.latent_dim": "10", "params.learning_rate": "0.001", "metrics.test_mig": 0.40},
     ])
     kept, short = disentanglement.final_round(frame, 6.0)
     assert list(kept.index) == ["c", "d"] and short == 2
@@ -91,7 +91,7 @@ def test_the_tradeoff_draws_only_final_round_trials_and_names_what_else_varies()
     assert disentanglement.tradeoff(frame)["betas"] == ["1", "4", "8", "16"]
 
 def test_the_tradeoff_says_why_when_beta_was_not_swept():
-    frame = _frame([{"run_id": r, "trial_id": r, "params.beta": "1.0", "metrics.mig": 0.2} for r in "ab"])
+    frame = _frame([{"run_id": r, "trial_id": r, "params.beta": "1.0", "metrics.test_mig": 0.2} for r in "ab"])
     block = disentanglement.tradeoff(frame)
     assert block["image"] is None and block["reason"].startswith("β was not swept (every finished trial has β = 1)")
     frame = _frame([{"run_id": "a", "trial_id": "1", "params.model": "mlp"},

@@ -94,7 +94,7 @@ def test_every_table_cell_is_the_value_in_mlflow(store, sweep, page):
                 else:
                     assert float(cell["data-value"]) == logged  # the exact value, not a rounding
                     assert cell["text"] == fmt(logged)
-                    assert float(cell["text"]) == pytest.approx(logged, rel=1e-3, abs=1e-4)
+                    assert float(cell["text"]) == pytest.approx(logged, rel=5e-3, abs=5e-5)  # 2 decimals from 1 up
                     checked += 1
             elif key.startswith("params."):
                 logged = run.data.params.get(key.removeprefix("params."))

@@ -85,9 +85,9 @@ def test_metrics_no_trial_logged_are_listed_with_the_reason(sweep):
     block = table.build(sweep)
     shown = {c["key"] for c in block["columns"]}
     left = {key for group in block["left_out"] for key in group["keys"]}
-    assert "mig" in left and "metrics.mig" not in shown  # MNIST has one label: no MIG
+    assert "test_mig" in left and "metrics.test_mig" not in shown  # MNIST has one label: no MIG
     assert left.isdisjoint({c.removeprefix("metrics.") for c in shown})
-    mig = next(g for g in block["left_out"] if "mig" in g["keys"])
+    mig = next(g for g in block["left_out"] if "test_mig" in g["keys"])
     assert "single label factor" in mig["reason"]
 
 
