@@ -87,6 +87,12 @@ def default_tracking_uri() -> str:
     return os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{mlruns_dir() / 'mlflow.db'}"
 
 
+def store_exists(tracking_uri: str | None = None) -> bool:
+    """Whether the store holds anything to read (a SQLite file that is absent would be created)."""
+    uri = tracking_uri or default_tracking_uri()
+    return not uri.startswith("sqlite:///") or Path(uri.removeprefix("sqlite:///")).is_file()
+
+
 def connect(tracking_uri: str | None = None) -> Client:
     """A client on ``tracking_uri`` (default: the embedded SQLite store under ./mlruns)."""
     uri = tracking_uri or default_tracking_uri()
