@@ -8,8 +8,8 @@ import time
 import keras
 
 from sweeps import tracking
-from sweeps.early_stopping import EarlyStopping, should_stop
 from sweeps.console import format_seconds
+from sweeps.early_stopping import EarlyStopping, should_stop
 from vae import images
 
 

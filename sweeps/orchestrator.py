@@ -25,12 +25,12 @@ from sweeps import (
     replicates,
     tracking,
 )
+from sweeps.choices import EARLY_STOPPING_TUNERS
 from sweeps.config import SweepConfig
 from sweeps.hypermodel import VAEHyperModel
 from sweeps.plan import SweepPlan, make_plan
 from sweeps.process import MemoryWatch, RestartForMemory, restart
 from sweeps.progress import SweepProgress
-from sweeps.choices import EARLY_STOPPING_TUNERS
 from sweeps.record import control
 from sweeps.record import registry as model_registry
 from sweeps.tracked_run import RunContext

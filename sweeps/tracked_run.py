@@ -37,8 +37,8 @@ from sweeps.callbacks import (
     tracked_callbacks,
 )
 from sweeps.early_stopping import EarlyStopping
-from sweeps.record import control
 from sweeps.evaluation import finish_run
+from sweeps.record import control
 
 
 class RunFailed(Exception):

@@ -37,8 +37,7 @@ def clear_stop(client, parent_id: str) -> None:
 
 def end_stopped(client, run_id: str, epoch: int, reason: str) -> None:
     """Close a trial run that early stopping ended after ``epoch`` epochs."""
-    record.set_tags(client, run_id, {STOPPED_EPOCH: epoch})
-    record.end_run(client, run_id, STOPPED, reason)
+    record.set_tags(client, run_id, {STOPPED_EPOCH: epoch, record.TRIAL_STATUS: STOPPED, record.FAILURE_REASON: reason})
     client.set_terminated(run_id, record.KILLED)  # not FINISHED: queries for finished trials skip it
 
 
