@@ -173,7 +173,7 @@ class MedianStopping(SharedCallback):
 PROGRESS_LINES = 20  # at most about this many epoch lines per run: long budgets print every few epochs
 
 
-class Progress(keras.callbacks.Callback):
+class Progress(SharedCallback):  # shared: its stream cannot be deep-copied
     """One line per epoch (every ``epochs // PROGRESS_LINES`` epochs for long runs, and the
     last): losses, time and an ETA for the run."""
 

@@ -234,7 +234,7 @@ class Sweep:
             tracking.log_metrics(client, self.parent_id, {key: value})
         done = model_registry.register_best(client, space.dataset, best, key, space.direction, self.name, value)
         console.registered(done, model_registry.registered_model_name(space.dataset), key)
-        console.summary(self, len(finished), len(failed), wall_time)
+        console.summary(self, len(finished), len(failed), wall_time, len(stopped))
         return record.FINISHED
 
 

@@ -46,6 +46,7 @@ class TrackedTuner:
         two trials (with trials left) restarts the process for memory."""
         self.context, self.progress, self.restart_check = context, progress, restart_check
         self.trials_run = 0
+        self.stopped_early: dict[str, int] = {}  # trial id -> the epoch early stopping ended it at
 
     def run_trial(self, trial, *args, **kwargs):
         c = self.context
@@ -61,7 +62,7 @@ class TrackedTuner:
                 run.check()
                 if run.stopped_epoch is not None:  # hopeless: not evaluated; the tuner counts what it reached
                     run.record_stopped(best_of(result, c.objective, c.direction))
-                    say(f"[trial {trial.trial_id}] stopped early at epoch {run.stopped_epoch}")
+                    self.stopped_early[trial.trial_id] = run.stopped_epoch
                     return result
                 figures = run.finish(run.guard.model)
                 if c.objective_is_trial_metric:  # computed once trained: Keras Tuner takes it as returned
@@ -91,6 +92,8 @@ class TrackedTuner:
         self.trials_run += 1
         if self.progress is not None:
             status = trial.status if isinstance(trial.status, str) else str(trial.status)
+            if trial.trial_id in self.stopped_early:  # Keras Tuner completed it with the values it reached
+                status = f"stopped early at epoch {self.stopped_early[trial.trial_id]}"
             self.progress.trial_ended(trial.trial_id, status, time.monotonic() - self.trial_started)
         # The tuner and the oracle have saved their state by now.
         trials_left = (self.oracle.remaining_trials() or 0) > 0
