@@ -62,6 +62,10 @@ class Sweep:
     def run_id(self) -> str:
         return self.run.info.run_id
 
+    def attach_report(self, path: Path) -> None:
+        """Log the written report on the sweep's parent run, where the MLflow UI shows it."""
+        tracking.log_bytes(self.client, self.run_id, path.read_bytes(), record.REPORT_FILE)
+
     @property
     def name(self) -> str:
         return record.sweep_name(self.run)

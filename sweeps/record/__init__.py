@@ -19,7 +19,12 @@ The record:
 - each trained run's inputs: its training set (context ``training``) and evaluation set
   (context ``evaluation``) as MLflow dataset inputs, and its output: the model, logged with
   MLflow's Keras flavor under the name ``model``;
-- its files (``sweeps.record.files``): artifact paths and the array files' codec;
+- its files (``sweeps.record.files``): artifact paths (final figures under ``figures/``, apart
+  from the image snapshots under ``images/``; the report as ``report.html`` on the parent run)
+  and the array files' codec;
+- the steering of a sweep (``sweeps.record.control``): ``stop_requested`` on the parent run,
+  trials stopped early (``trial_status`` ``STOPPED``, ``stopped_epoch``);
+- MLflow's context tags on every run (``mlflow.source.name``, ``mlflow.source.git.commit``, ...);
 - the Model Registry (``sweeps.record.registry``): one registered model ``vae-<dataset>``; each
   finished sweep registers its best trial's model as a new version and moves the alias ``best``
   to it when its objective value is strictly better than that of the run behind the current
@@ -34,6 +39,7 @@ from mlflow.utils.mlflow_tags import MLFLOW_DATASET_CONTEXT
 from sweeps.record.files import (  # noqa: F401 - re-exported: the record is read through this module
     EXPERIMENT_PREFIX,
     IMAGE_DIR,
+    REPORT_FILE,
     dataset_of,
     datasets,
     decode_arrays,
@@ -121,8 +127,25 @@ def find_sweep(client, experiment_id: str, name: str):
 
 def create_run(client, experiment_id: str, role: str, run_name: str, tags: dict | None = None) -> str:
     """A RUNNING run of ``role`` (every run vaesweep makes is created here); returns its id."""
-    run = client.create_run(experiment_id, run_name=run_name, tags={ROLE: role, **(tags or {})})
+    run = client.create_run(experiment_id, run_name=run_name, tags={**context_tags(), ROLE: role, **(tags or {})})
     return run.info.run_id
+
+
+def context_tags() -> dict:
+    """MLflow's own context tags (source name and type, git commit, user) as ``mlflow.start_run``
+    sets them; ``MlflowClient.create_run`` sets none. MLflow has no public function for them:
+    ``mlflow.tracking.context.registry.resolve_tags`` is what ``start_run`` itself calls, so the
+    UI's Source column and the git commit read the same here as for a fluent run."""
+    from mlflow.tracking.context.registry import resolve_tags
+    from mlflow.utils.git_utils import get_git_commit
+    from mlflow.utils.mlflow_tags import MLFLOW_GIT_COMMIT
+
+    tags = resolve_tags()
+    if MLFLOW_GIT_COMMIT not in tags:  # the entry point sits outside the checkout (a test runner, say)
+        commit = get_git_commit(__file__)  # the same private helper resolve_tags uses, on our own code
+        if commit:
+            tags[MLFLOW_GIT_COMMIT] = commit
+    return tags
 
 
 def create_sweep(client, experiment_id: str, name: str, digest: str) -> str:
