@@ -36,6 +36,7 @@ from dataclasses import dataclass
 from mlflow.entities import RunTag
 from mlflow.utils.mlflow_tags import MLFLOW_DATASET_CONTEXT
 
+from sweeps.record.context import context_tags
 from sweeps.record.files import (  # noqa: F401 - re-exported: the record is read through this module
     EXPERIMENT_PREFIX,
     IMAGE_DIR,
@@ -130,22 +131,6 @@ def create_run(client, experiment_id: str, role: str, run_name: str, tags: dict 
     run = client.create_run(experiment_id, run_name=run_name, tags={**context_tags(), ROLE: role, **(tags or {})})
     return run.info.run_id
 
-
-def context_tags() -> dict:
-    """MLflow's own context tags (source name and type, git commit, user) as ``mlflow.start_run``
-    sets them; ``MlflowClient.create_run`` sets none. MLflow has no public function for them:
-    ``mlflow.tracking.context.registry.resolve_tags`` is what ``start_run`` itself calls, so the
-    UI's Source column and the git commit read the same here as for a fluent run."""
-    from mlflow.tracking.context.registry import resolve_tags
-    from mlflow.utils.git_utils import get_git_commit
-    from mlflow.utils.mlflow_tags import MLFLOW_GIT_COMMIT
-
-    tags = resolve_tags()
-    if MLFLOW_GIT_COMMIT not in tags:  # the entry point sits outside the checkout (a test runner, say)
-        commit = get_git_commit(__file__)  # the same private helper resolve_tags uses, on our own code
-        if commit:
-            tags[MLFLOW_GIT_COMMIT] = commit
-    return tags
 
 
 def create_sweep(client, experiment_id: str, name: str, digest: str) -> str:
