@@ -54,6 +54,7 @@ def report_command(config: ReportConfig) -> int:
         path = render.write(sweep, out)
     except OSError as exc:
         raise ConfigError(f"cannot write the report to {out}: {exc.strerror or exc}") from exc
+    sweep.attach_report(Path(path))
     print(path)
     print(f"report of sweep '{sweep.name}' ({len(sweep.trials)} trials, {len(sweep.finished())} finished) "
           f"written in {time.monotonic() - start:.1f}s", file=sys.stderr)

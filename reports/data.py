@@ -17,6 +17,7 @@ from mlflow.exceptions import MlflowException
 
 from reports.frame import trial_frame
 from sweeps import record, tracking
+from sweeps.record import control
 from vae.errors import SweepError
 from vae.metrics import registry
 
@@ -38,6 +39,7 @@ MANIFOLD_IMAGES = {"Decoded 2-D latent space (z on a grid of prior quantiles)": 
 CODES = record.CODES_FILE
 # The record's statuses and roles, as the trial frame's ``status`` and ``role`` columns hold them.
 FINISHED, FAILED, KILLED, RUNNING = record.FINISHED, record.FAILED, record.KILLED, record.RUNNING
+STOPPED = control.STOPPED  # ended by early stopping at an epoch (its reason says which)
 REPLICATE = record.REPLICATE
 TOP = 3  # the best trials the sections show side by side
 
@@ -60,6 +62,10 @@ class Sweep:
     @property
     def run_id(self) -> str:
         return self.run.info.run_id
+
+    def attach_report(self, path: Path) -> None:
+        """Log the written report on the sweep's parent run, where the MLflow UI shows it."""
+        tracking.log_bytes(self.client, self.run_id, path.read_bytes(), record.REPORT_FILE)
 
     @property
     def name(self) -> str:

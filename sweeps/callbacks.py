@@ -9,6 +9,7 @@ import keras
 
 from sweeps import tracking
 from sweeps.console import format_seconds
+from sweeps.early_stopping import EarlyStopping, should_stop
 from vae import images
 
 
@@ -144,12 +145,42 @@ class TrialGuard(SharedCallback):
             self.model.stop_training = True
 
 
-class Progress(keras.callbacks.Callback):
-    """One line per epoch: losses, time and an ETA for the run."""
+class MedianStopping(SharedCallback):
+    """Stops a trial's fit by :func:`should_stop` against ``peers`` (earlier trials' curves),
+    the rule of ``sweeps.early_stopping``.
+
+    ``stopped_epoch`` (1-based) is left for the run to record; None while not stopped. The
+    curve is also kept (``curve``) for the tuner to hand to later trials.
+    """
+
+    def __init__(self, objective: str, direction: str, settings: EarlyStopping, peers=()):
+        super().__init__()
+        self.objective, self.direction, self.settings = objective, direction, settings
+        self.peers = [list(p) for p in peers]
+        self.curve: list[float | None] = []
+        self.stopped_epoch: int | None = None
+
+    def on_epoch_end(self, epoch, logs=None):
+        value = (logs or {}).get(self.objective)
+        while len(self.curve) < epoch:  # Hyperband-style resumed fits start at a later epoch
+            self.curve.append(None)
+        self.curve.append(float(value) if value is not None else None)
+        if should_stop(self.curve, self.peers, epoch + 1, self.direction, self.settings):
+            self.stopped_epoch = epoch + 1
+            self.model.stop_training = True
+
+
+PROGRESS_LINES = 20  # at most about this many epoch lines per run: long budgets print every few epochs
+
+
+class Progress(SharedCallback):  # shared: its stream cannot be deep-copied
+    """One line per epoch (every ``epochs // PROGRESS_LINES`` epochs for long runs, and the
+    last): losses, time and an ETA for the run."""
 
     def __init__(self, epochs: int, prefix: str = "", stream=None):
         super().__init__()
         self.epochs, self.prefix, self.stream = epochs, prefix, stream or sys.stderr
+        self.every = max(1, (epochs or 1) // PROGRESS_LINES)
         self.start = None
 
     def on_train_begin(self, logs=None):
@@ -161,6 +192,8 @@ class Progress(keras.callbacks.Callback):
             self.first_epoch = epoch
 
     def on_epoch_end(self, epoch, logs=None):
+        if (epoch + 1) % self.every and epoch + 1 != self.epochs:
+            return
         logs = logs or {}
         elapsed = time.monotonic() - self.start
         done = epoch + 1 - self.first_epoch

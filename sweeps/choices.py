@@ -11,7 +11,11 @@ from vae.runtime import (  # the library's own lists (imports no backend)
     SUPPORTED_BACKENDS,
 )
 
-TUNERS = {"hyperband": "Hyperband", "bayesian": "BayesianOptimization", "random": "RandomSearch"}
+TUNERS = {"hyperband": "Hyperband", "bayesian": "BayesianOptimization", "random": "RandomSearch",
+          "grid": "GridSearch"}  # grid: every combination in order (a range without step: 10 values)
+# The tuners that train each trial for the whole budget: early stopping applies to them
+# (Hyperband stops trials by its own rounds).
+EARLY_STOPPING_TUNERS = ("bayesian", "random", "grid")
 BUDGETS = ("smoke", "quick", "full")
 BACKENDS = SUPPORTED_BACKENDS
-__all__ = ["BACKENDS", "BUDGETS", "PRECISIONS", "TUNERS"]
+__all__ = ["BACKENDS", "BUDGETS", "EARLY_STOPPING_TUNERS", "PRECISIONS", "TUNERS"]

@@ -34,6 +34,8 @@ class SweepConfig:
     inception_weights: str | None = None
     image_every: int | None = None
     system_metrics: bool = True
+    overrides: tuple = ()  # ``--set KEY=VALUE`` pairs, applied to the search space's YAML
+    quiet: bool = False  # no per-epoch lines inside trials
 
     def replace(self, **changes) -> "SweepConfig":
         return dataclasses.replace(self, **changes)
@@ -49,6 +51,8 @@ class SweepConfig:
                               ("--image-every", self.image_every)):
             if value is not None:
                 argv += [option, str(value)]
+        argv += [a for key, value in self.overrides for a in ("--set", f"{key}={value}")]
+        argv += ["--quiet"] if self.quiet else []
         return argv + (["--resume"] if self.resume else []) + ([] if self.system_metrics else ["--no-system-metrics"])
 
 
@@ -76,6 +80,15 @@ class TrainConfig:
     inception_weights: str | None = None
     image_every: int | None = None
     system_metrics: bool = True
+
+
+@dataclass(frozen=True)
+class StoreQuery:
+    """``vaesweep sweeps``, ``status NAME`` and ``stop NAME``: which store, which sweep."""
+
+    name: str | None = None
+    dataset: str | None = None
+    tracking_uri: str | None = None
 
 
 @dataclass(frozen=True)

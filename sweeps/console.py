@@ -63,9 +63,10 @@ def registered(done, name: str, key: str) -> None:
     say(f"registered the best trial's model as {name} version {done.version}; {where}")
 
 
-def summary(sweep, finished: int, failed: int, wall_time: float) -> None:
+def summary(sweep, finished: int, failed: int, wall_time: float, stopped: int = 0) -> None:
     """The closing lines: counts, where the record is and what to do next."""
-    print(f"sweep '{sweep.name}': {finished} finished, {failed} failed in {format_seconds(wall_time)}\n"
+    early = f", {stopped} stopped early" if stopped else ""
+    print(f"sweep '{sweep.name}': {finished} finished{early}, {failed} failed in {format_seconds(wall_time)}\n"
           f"parent run {sweep.parent_id} in {sweep.client.tracking_uri}\n"
           f"compare the trials with: make ui   (or: mlflow ui --backend-store-uri {sweep.client.tracking_uri})\n"
           f"write the report with:   make report DATASET={sweep.plan.dataset}")

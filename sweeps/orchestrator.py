@@ -25,14 +25,16 @@ from sweeps import (
     replicates,
     tracking,
 )
+from sweeps.choices import EARLY_STOPPING_TUNERS
 from sweeps.config import SweepConfig
 from sweeps.hypermodel import VAEHyperModel
 from sweeps.plan import SweepPlan, make_plan
 from sweeps.process import MemoryWatch, RestartForMemory, restart
 from sweeps.progress import SweepProgress
+from sweeps.record import control
 from sweeps.record import registry as model_registry
 from sweeps.tracked_run import RunContext
-from sweeps.tuner import make_tuner
+from sweeps.tuner import StopRequested, make_tuner
 from vae import runtime
 from vae.data import eval_digest, load_dataset
 from vae.errors import ConfigError, SweepError
@@ -122,6 +124,7 @@ class Sweep:
                              "to start it") from None
         if self.resumed:
             record.reopen_sweep(self.client, self.parent_id)
+            control.clear_stop(self.client, self.parent_id)
             closed = record.close_running(self.client, self.experiment_id, self.parent_id, record.INTERRUPTED)
             if closed:
                 console.say(f"marked {closed} interrupted trial run(s) as KILLED")
@@ -156,7 +159,15 @@ class Sweep:
             sweep=self.name, worker=self.worker, objective=space.objective, direction=space.direction,
             objective_is_trial_metric=space.objective_is_trial_metric, collapse_kl=space.collapse_kl,
             collapse_after=space.collapse_after, restore_best_epoch=True, choose_by=choose_by(space),
-            data_dir=self.config.data_dir)
+            data_dir=self.config.data_dir, progress=not self.config.quiet, early_stopping=self.early_stopping())
+
+    def early_stopping(self):
+        """The median-stopping rule of the space, for the tuners that train every trial fully and
+        an objective logged every epoch; None otherwise."""
+        space = self.plan.space
+        on = (space.early_stopping.enabled and self.plan.tuner in EARLY_STOPPING_TUNERS
+              and not space.objective_is_trial_metric)
+        return space.early_stopping if on else None
 
     def make_tuner(self, restart_check=None):
         """The tracked tuner. A new sweep starts clean (``overwrite``, decided from the record,
@@ -174,7 +185,11 @@ class Sweep:
                            hyperband_factor=plan.budget.hyperband_factor, overwrite=not (self.resumed or self.joined))
         progress = SweepProgress(self.client, self.experiment_id, self.parent_id, plan.max_trials,
                                  plan.space.objective, plan.space.direction)
-        tuner.setup_tracking(self.run_context(), progress, restart_check)
+        context = self.run_context()
+        if context.early_stopping is not None:  # a resumed sweep's earlier trials count too
+            context.curves.extend(control.objective_curves(self.client, self.experiment_id, self.parent_id,
+                                                           plan.space.objective))
+        tuner.setup_tracking(context, progress, restart_check)
         return tuner
 
     def announce(self, extra: str = "") -> None:
@@ -195,8 +210,10 @@ class Sweep:
         client, space = self.client, self.plan.space
         finished = record.children(client, self.experiment_id, self.parent_id, record.FINISHED, role=record.TRIAL)
         failed = record.children(client, self.experiment_id, self.parent_id, record.FAILED, role=record.TRIAL)
+        stopped = control.stopped_trials(client, self.experiment_id, self.parent_id)
         tracking.log_metrics(client, self.parent_id, {
-            "trials_finished": len(finished), "trials_failed": len(failed), "wall_time_s": wall_time})
+            "trials_finished": len(finished), "trials_failed": len(failed), "trials_stopped": len(stopped),
+            "wall_time_s": wall_time})
         if not finished:
             reasons = sorted({record.trial_row(r).failure_reason or "unknown" for r in failed})
             raise SweepError(f"every trial of sweep '{self.name}' failed ({len(failed)} trials; "
@@ -217,7 +234,7 @@ class Sweep:
             tracking.log_metrics(client, self.parent_id, {key: value})
         done = model_registry.register_best(client, space.dataset, best, key, space.direction, self.name, value)
         console.registered(done, model_registry.registered_model_name(space.dataset), key)
-        console.summary(self, len(finished), len(failed), wall_time)
+        console.summary(self, len(finished), len(failed), wall_time, len(stopped))
         return record.FINISHED
 
 
@@ -238,6 +255,10 @@ def run_sweep(config: SweepConfig, restartable: bool = False) -> int:
         sweep.search(tuner)
         sweep.replicate(tuner)
         status = sweep.finish(time.monotonic() - start)
+    except StopRequested:
+        status = record.KILLED
+        print(f"stopped by 'vaesweep stop'; finished trials are kept. Resume with: vaesweep sweep --dataset "
+              f"{config.dataset} --name {sweep.name} --resume", file=sys.stderr)
     except RestartForMemory:
         status = None
         restart(config.replace(name=sweep.name, resume=True).to_argv(), sweep.name, watch.grown_mb())

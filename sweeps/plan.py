@@ -75,7 +75,7 @@ def make_plan(config: SweepConfig) -> SweepPlan:
     Raises:
         ConfigError: the space file is wrong or lacks the budget.
     """
-    space = load_space(config.dataset, config.space_file)
+    space = load_space(config.dataset, config.space_file, config.overrides)
     if config.budget not in space.budgets:
         raise ConfigError(f"{space.source}: no '{config.budget}' budget; add budgets.{config.budget} or pick "
                           f"one of {', '.join(space.budgets) or 'none'}")

@@ -8,6 +8,7 @@ import sys
 
 from sweeps import record
 from sweeps.console import format_seconds
+from sweeps.record import control
 
 
 class SweepProgress:
@@ -33,7 +34,7 @@ class SweepProgress:
                                    role=record.TRIAL)
         failed = record.children(self.client, self.experiment_id, self.parent_id, status=record.FAILED,
                                  role=record.TRIAL)
-        done = len(finished) + len(failed)
+        done = len(finished) + len(failed) + len(control.stopped_trials(self.client, self.experiment_id, self.parent_id))
         best = self.best_value(finished)
         remaining = max(self.max_trials - done, 0)
         eta = format_seconds(sum(self.times) / len(self.times) * remaining)

@@ -22,6 +22,12 @@ for a log-uniform float range). ``likelihood`` is a list of names of
 ``vae.likelihoods.LIKELIHOODS`` that model the same images (all 8-bit, e.g. ``[gaussian,
 gaussian_pixel, logistic]``), so that the ELBO and test NLL of every trial bound -log p of the
 same data and the objective compares them; the sweep loads the data for the first one.
+
+``early_stopping`` (random, Bayesian and grid search; Hyperband has its own rounds) stops a
+trial whose best objective so far is worse than the median of the earlier trials' at the same
+epoch: ``false`` turns it off, ``{warmup_epochs: 1, min_trials: 2}`` are the defaults
+(``sweeps.early_stopping``). ``--set KEY=VALUE`` changes any key before the check
+(``sweeps.overrides``).
 """
 
 import inspect
@@ -31,7 +37,9 @@ from pathlib import Path
 import yaml
 
 from sweeps.choices import BUDGETS, TUNERS
+from sweeps.early_stopping import EarlyStopping, parse_early_stopping
 from sweeps.objective import is_trial_metric, parse_objective
+from sweeps.overrides import apply_overrides
 from sweeps.params import Param, parse_likelihoods, parse_param
 from vae.data import DATASETS
 from vae.errors import ConfigError
@@ -39,7 +47,8 @@ from vae.models import MODELS
 
 SPACE_DIR = Path(__file__).parent
 SHARED = ("latent_dim", "learning_rate", "batch_size", "depth", "likelihood")
-TOP_KEYS = {"dataset", "description", "tuner", "objective", "models", "hyperparameters", "budgets", "failure"}
+TOP_KEYS = {"dataset", "description", "tuner", "objective", "models", "hyperparameters", "budgets", "failure",
+            "early_stopping"}
 BUDGET_KEYS = {"max_trials", "epochs", "subset", "hyperband_factor", "replicates"}
 
 FAILURE_KEYS = {"collapse_kl", "collapse_after"}
@@ -69,6 +78,7 @@ class SearchSpace:
     collapse_kl: float = 0.01
     collapse_after: int = 2
     accept_weighted: bool = False
+    early_stopping: EarlyStopping = field(default_factory=EarlyStopping)
     raw: dict = field(default_factory=dict)
 
     @property
@@ -104,6 +114,8 @@ class SearchSpace:
             "budgets": {b: vars(v) for b, v in self.budgets.items()},
             "failure": {"collapse_kl": self.collapse_kl, "collapse_after": self.collapse_after},
         }
+        if self.early_stopping != EarlyStopping():  # the default is left out: older sweeps keep their digest
+            resolved["early_stopping"] = vars(self.early_stopping) if self.early_stopping.enabled else False
         return yaml.safe_dump(resolved, sort_keys=False)
 
 
@@ -111,8 +123,9 @@ def default_path(dataset: str) -> Path:
     return SPACE_DIR / f"{dataset}.yaml"
 
 
-def load_space(dataset: str, path: str | Path | None = None) -> SearchSpace:
-    """Read and check a search space file (default ``sweeps/<dataset>.yaml``).
+def load_space(dataset: str, path: str | Path | None = None, overrides=()) -> SearchSpace:
+    """Read and check a search space file (default ``sweeps/<dataset>.yaml``), with the
+    ``(key, value)`` pairs of ``--set`` applied first.
 
     Raises:
         ConfigError: naming the file, the key and the fix.
@@ -128,7 +141,7 @@ def load_space(dataset: str, path: str | Path | None = None) -> SearchSpace:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark else ""
         raise ConfigError(f"{path}: not valid YAML{where} ({getattr(exc, 'problem', exc)}); fix the syntax") from None
-    return parse_space(raw, dataset, str(path))
+    return parse_space(apply_overrides(raw, overrides, str(path)), dataset, str(path))
 
 
 def parse_space(raw, dataset: str, source: str) -> SearchSpace:
@@ -203,9 +216,10 @@ def parse_space(raw, dataset: str, source: str) -> SearchSpace:
     failure = raw.get("failure") or {}
     if not isinstance(failure, dict) or set(failure) - FAILURE_KEYS:
         fail("failure", f"takes only {', '.join(sorted(FAILURE_KEYS))}")
+    early_stopping = parse_early_stopping(raw.get("early_stopping", True), fail)
     return SearchSpace(
         dataset=dataset, source=source, tuner=tuner, objective=objective, direction=direction, accept_weighted=accept_weighted,
         models=models, shared=shared, budgets=budgets,
         collapse_kl=float(failure.get("collapse_kl", 0.01)), collapse_after=int(failure.get("collapse_after", 2)),
-        raw=raw,
+        early_stopping=early_stopping, raw=raw,
     )

@@ -8,6 +8,9 @@ All three are created, fed and ended here, so that they record the same things:
 - the callbacks of its fit: per-epoch metrics, image snapshots (steps 0..epochs) and the guard
   against divergence and collapse;
 - MLflow's system metrics while it trains and evaluates;
+- for a search trial, per-epoch progress lines (unless quiet) and the median-stopping rule
+  (``sweeps.early_stopping``) against the sweep's earlier trials, whose curves the context
+  holds; a trial it stops ends as stopped at its epoch (``sweeps.record.control``), not failed;
 - after training, everything ``sweeps.evaluation.finish_run`` logs (model, figures, images,
   trial metrics), the objective figure under ``record.objective_key`` and the final status:
   FINISHED, FAILED with a reason, or KILLED when interrupted.
@@ -26,8 +29,16 @@ import sys
 from dataclasses import dataclass, field
 
 from sweeps import dataset_inputs, record, tracking
-from sweeps.callbacks import ImageSnapshots, RestoreBestEpoch, TrialGuard, tracked_callbacks
+from sweeps.callbacks import (
+    ImageSnapshots,
+    MedianStopping,
+    RestoreBestEpoch,
+    TrialGuard,
+    tracked_callbacks,
+)
+from sweeps.early_stopping import EarlyStopping
 from sweeps.evaluation import finish_run
+from sweeps.record import control
 
 
 class RunFailed(Exception):
@@ -69,6 +80,9 @@ class RunContext:
     restore_best_epoch: bool = False
     choose_by: tuple[str, ...] = ()  # metrics computed on the validation split too (what a sweep chooses on)
     data_dir: str | None = None
+    progress: bool = False  # one line per epoch (or per few epochs) inside each trial
+    early_stopping: EarlyStopping | None = None  # the rule for search trials; None: off
+    curves: list = field(default_factory=list)  # earlier trials' objective per epoch (the tuner adds each)
 
 
 class TrackedRun:
@@ -82,9 +96,14 @@ class TrackedRun:
         self.context, self.role, self.run_name, self.params = context, role, run_name, params
         self.trial_id, self.model, self.tags = trial_id, model, tags or {}
         self.epochs, self.progress_prefix = epochs, progress_prefix
+        if progress_prefix is None and context.progress and role == record.TRIAL:
+            self.progress_prefix = f"[trial {trial_id}] "
+        self.stopper = (MedianStopping(context.objective, context.direction, context.early_stopping, context.curves)
+                        if context.early_stopping is not None and role == record.TRIAL else None)
         self.run_id: str | None = None
         self.finished = False
         self.reason: str | None = None
+        self.stopped = False
         self._stack = contextlib.ExitStack()
 
     def __enter__(self) -> "TrackedRun":
@@ -109,8 +128,19 @@ class TrackedRun:
 
     def callbacks(self) -> list:
         """The callbacks of this run's fit (a fresh list; the callbacks themselves are shared)."""
+        stopper = [self.stopper] if self.stopper is not None else []
         return tracked_callbacks(self.context.client, self.run_id, self.epochs, self.guard, self.progress_prefix,
-                                 self.snapshots, self.restore)
+                                 self.snapshots, self.restore) + stopper
+
+    @property
+    def stopped_epoch(self) -> int | None:
+        """The epoch early stopping ended this trial at; None when it ran its budget."""
+        return self.stopper.stopped_epoch if self.stopper is not None else None
+
+    def record_stopped(self, value: float) -> None:
+        """Log the value a stopped trial reached (Keras Tuner counts it too) and end it as stopped."""
+        tracking.log_metrics(self.context.client, self.run_id, {record.objective_key(self.context.objective): value})
+        self.stopped = True
 
     def check(self) -> None:
         """Raise ``RunFailed`` with the guard's reason when the fit was stopped by it."""
@@ -137,7 +167,7 @@ class TrackedRun:
 
     def __exit__(self, exc_type, exc, tb) -> bool:
         self._stack.close()  # the system-metrics thread stops before the run ends
-        if exc_type is None and self.finished:
+        if exc_type is None and self.finished and not self.stopped:
             status, reason = record.FINISHED, None
         elif exc_type is not None and issubclass(exc_type, KeyboardInterrupt | SystemExit):
             status, reason = record.KILLED, record.INTERRUPTED
@@ -145,10 +175,23 @@ class TrackedRun:
             status = record.FAILED
             reason = self.guard_reason() or (str(exc) if isinstance(exc, RunFailed) else
                                              failure_text(exc) if exc is not None else "ended before finishing")
+        if exc_type is None and self.stopped:
+            self.reason = (f"stopped early at epoch {self.stopped_epoch}: {self.context.objective} below the median "
+                           "of the earlier trials at that epoch")
+            control.end_stopped(self.context.client, self.run_id, self.stopped_epoch, self.reason)
+            self.add_curve()
+            return False
         self.reason = reason
         if self.run_id is not None:
             record.end_run(self.context.client, self.run_id, status, reason)
+        if status == record.FINISHED:
+            self.add_curve()
         return False
+
+    def add_curve(self) -> None:
+        """Hand this trial's objective per epoch to the trials after it."""
+        if self.stopper is not None and self.stopper.curve:
+            self.context.curves.append(list(self.stopper.curve))
 
     def guard_reason(self) -> str | None:
         guard = getattr(self, "guard", None)

@@ -27,7 +27,7 @@ MAX_BATCH = 900  # MLflow accepts up to 1000 metrics per log_batch call
 # Several processes writing one SQLite store: MLflow already waits 20 s for the lock (its
 # sessions set ``PRAGMA busy_timeout``); past that, a write is retried this many more times.
 LOCK_RETRIES = 5
-SYSTEM_METRICS_S = 1.0  # trials last seconds to minutes: sample often
+SYSTEM_METRICS_S = 10.0  # MLflow's default: about 360 rows per metric per trial-hour
 
 
 def is_locked(exc: Exception) -> bool:
@@ -85,6 +85,12 @@ def mlruns_dir() -> Path:
 def default_tracking_uri() -> str:
     """The embedded SQLite store, unless ``MLFLOW_TRACKING_URI`` says otherwise."""
     return os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{mlruns_dir() / 'mlflow.db'}"
+
+
+def store_exists(tracking_uri: str | None = None) -> bool:
+    """Whether the store holds anything to read (a SQLite file that is absent would be created)."""
+    uri = tracking_uri or default_tracking_uri()
+    return not uri.startswith("sqlite:///") or Path(uri.removeprefix("sqlite:///")).is_file()
 
 
 def connect(tracking_uri: str | None = None) -> Client:
@@ -159,8 +165,8 @@ def log_keras_model(client: MlflowClient, run_id: str, model, inputs) -> str:
     ``mlflow.keras.log_model`` does, linked to ``run_id``. The signature is inferred from
     ``inputs`` (a batch as the model takes it) and the model's outputs on it; a model that takes
     several arrays (``(images, conditions)``) gets none, as a Keras-flavor signature describes
-    one tensor. No input example: MLflow 3's Keras flavor writes it before creating the model
-    folder and fails. Loading needs ``vae.models`` imported (the classes are registered with
+    one tensor. No input example: MLflow's Keras flavor writes it before creating the model
+    folder and fails (open MLflow issue https://github.com/mlflow/mlflow/issues/16183). Loading needs ``vae.models`` imported (the classes are registered with
     Keras on import), which the model's metadata says.
 
     Returns:
@@ -193,6 +199,8 @@ def system_metrics(client: MlflowClient, run_id: str, enabled: bool = True, inte
     if not enabled:
         yield
         return
+    # Not a public module: the public way, mlflow.start_run(log_system_metrics=True), needs the
+    # fluent active run, and vaesweep's runs are client runs (several per process, one per trial).
     from mlflow.system_metrics.system_metrics_monitor import SystemMetricsMonitor
 
     logging.getLogger("mlflow.system_metrics").setLevel(logging.WARNING)  # two lines per run otherwise

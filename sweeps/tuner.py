@@ -14,9 +14,15 @@ from sweeps import kt_adapter, record
 from sweeps.choices import TUNERS
 from sweeps.console import say
 from sweeps.process import RestartForMemory
+from sweeps.record import control
 from sweeps.tracked_run import RunContext, RunFailed, TrackedRun, failure_text
 
 kt = kt_adapter.kt
+
+
+class StopRequested(Exception):
+    """``vaesweep stop`` asked this sweep to end; raised between two trials, once the tuner
+    has saved its state, so that ``--resume`` continues where it ended."""
 
 
 def trial_params(values: dict) -> dict:
@@ -40,6 +46,7 @@ class TrackedTuner:
         two trials (with trials left) restarts the process for memory."""
         self.context, self.progress, self.restart_check = context, progress, restart_check
         self.trials_run = 0
+        self.stopped_early: dict[str, int] = {}  # trial id -> the epoch early stopping ended it at
 
     def run_trial(self, trial, *args, **kwargs):
         c = self.context
@@ -50,9 +57,13 @@ class TrackedTuner:
         values = dict(trial.hyperparameters.values)
         try:
             with TrackedRun(c, record.TRIAL, trial_params(values), trial_id=trial.trial_id,
-                            model=values.get("model")) as run:
+                            model=values.get("model"), epochs=values.get("tuner/epochs", kwargs.get("epochs"))) as run:
                 result = super().run_trial(trial, *args, callbacks=run.callbacks(), **kwargs)
                 run.check()
+                if run.stopped_epoch is not None:  # hopeless: not evaluated; the tuner counts what it reached
+                    run.record_stopped(best_of(result, c.objective, c.direction))
+                    self.stopped_early[trial.trial_id] = run.stopped_epoch
+                    return result
                 figures = run.finish(run.guard.model)
                 if c.objective_is_trial_metric:  # computed once trained: Keras Tuner takes it as returned
                     if c.objective not in figures:
@@ -81,9 +92,14 @@ class TrackedTuner:
         self.trials_run += 1
         if self.progress is not None:
             status = trial.status if isinstance(trial.status, str) else str(trial.status)
+            if trial.trial_id in self.stopped_early:  # Keras Tuner completed it with the values it reached
+                status = f"stopped early at epoch {self.stopped_early[trial.trial_id]}"
             self.progress.trial_ended(trial.trial_id, status, time.monotonic() - self.trial_started)
         # The tuner and the oracle have saved their state by now.
-        if self.restart_check is not None and self.restart_check() and (self.oracle.remaining_trials() or 0) > 0:
+        trials_left = (self.oracle.remaining_trials() or 0) > 0
+        if trials_left and control.stop_requested(self.context.client, self.context.parent_id):
+            raise StopRequested
+        if self.restart_check is not None and self.restart_check() and trials_left:
             raise RestartForMemory
 
 

@@ -39,7 +39,8 @@ def build(sweep: d.Sweep) -> dict:
                        f"{sweep.objective_key} = {fmt(best['objective'])}"),
         ("Tracking store", sweep.tracking_uri),
     ]
-    tally = [(status.lower(), int(counts.get(status, 0))) for status in (d.FINISHED, d.FAILED, d.KILLED, d.RUNNING)]
+    statuses = (d.FINISHED, d.STOPPED, d.FAILED, d.KILLED, d.RUNNING)
+    tally = [(status.lower(), int(counts.get(status, 0))) for status in statuses]
     durations = (trials["end_time"] - trials["start_time"]).dt.total_seconds()
     finished = durations[trials["status"] == d.FINISHED].dropna()
     return {

@@ -19,7 +19,12 @@ The record:
 - each trained run's inputs: its training set (context ``training``) and evaluation set
   (context ``evaluation``) as MLflow dataset inputs, and its output: the model, logged with
   MLflow's Keras flavor under the name ``model``;
-- its files (``sweeps.record.files``): artifact paths and the array files' codec;
+- its files (``sweeps.record.files``): artifact paths (final figures under ``figures/``, apart
+  from the image snapshots under ``images/``; the report as ``report.html`` on the parent run)
+  and the array files' codec;
+- the steering of a sweep (``sweeps.record.control``): ``stop_requested`` on the parent run,
+  trials stopped early (``trial_status`` ``STOPPED``, ``stopped_epoch``);
+- MLflow's context tags on every run (``mlflow.source.name``, ``mlflow.source.git.commit``, ...);
 - the Model Registry (``sweeps.record.registry``): one registered model ``vae-<dataset>``; each
   finished sweep registers its best trial's model as a new version and moves the alias ``best``
   to it when its objective value is strictly better than that of the run behind the current
@@ -31,9 +36,11 @@ from dataclasses import dataclass
 from mlflow.entities import RunTag
 from mlflow.utils.mlflow_tags import MLFLOW_DATASET_CONTEXT
 
+from sweeps.record.context import context_tags
 from sweeps.record.files import (  # noqa: F401 - re-exported: the record is read through this module
     EXPERIMENT_PREFIX,
     IMAGE_DIR,
+    REPORT_FILE,
     dataset_of,
     datasets,
     decode_arrays,
@@ -121,8 +128,9 @@ def find_sweep(client, experiment_id: str, name: str):
 
 def create_run(client, experiment_id: str, role: str, run_name: str, tags: dict | None = None) -> str:
     """A RUNNING run of ``role`` (every run vaesweep makes is created here); returns its id."""
-    run = client.create_run(experiment_id, run_name=run_name, tags={ROLE: role, **(tags or {})})
+    run = client.create_run(experiment_id, run_name=run_name, tags={**context_tags(), ROLE: role, **(tags or {})})
     return run.info.run_id
+
 
 
 def create_sweep(client, experiment_id: str, name: str, digest: str) -> str:

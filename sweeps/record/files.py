@@ -6,12 +6,15 @@ import io
 
 import numpy as np
 
-IMAGE_DIR = "images"
+# A run's final figures live apart from ``images/``, where MLflow keeps the keyed image
+# snapshots of ``log_image(key=..., step=...)`` (stores written before: ``images/<name>.png``).
+IMAGE_DIR = "figures"
 EXPERIMENT_PREFIX = "vae-"
+REPORT_FILE = "report.html"  # the sweep's HTML report, on its parent run (``vaesweep report``)
 
 
 def image_path(name: str) -> str:
-    """The artifact path of a run's final figure ``name`` (``images/samples.png``)."""
+    """The artifact path of a run's final figure ``name`` (``figures/samples.png``)."""
     return f"{IMAGE_DIR}/{name}.png"
 
 

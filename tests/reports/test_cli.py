@@ -17,6 +17,12 @@ def test_report_writes_reports_dataset_html_and_prints_its_path(store, tmp_path,
     html = (tmp_path / "reports" / "mnist.html").read_text(encoding="utf-8")
     assert html.startswith("<!DOCTYPE html>") and store.main_id in html
     assert f"report of sweep '{MAIN_NAME}'" in err
+    from mlflow.tracking import MlflowClient
+
+    from sweeps import record
+
+    attached = {a.path for a in MlflowClient(store.uri).list_artifacts(store.main_id)}
+    assert record.REPORT_FILE in attached  # on the sweep's parent run, where the UI shows it
 
 
 @pytest.mark.parametrize(("args", "message"), [

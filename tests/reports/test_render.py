@@ -196,13 +196,13 @@ def test_best_trials_show_three_or_fewer_finished_trials_with_their_artifacts(sw
 def test_a_missing_artifact_is_a_note_in_its_cell_and_a_warning(sweep):
     best = sweep.best.name
     paths = sweep.artifact_paths(best)
-    paths.discard("images/samples.png")  # as if the run had not logged it
+    paths.discard(record.image_path("samples"))  # as if the run had not logged it
     try:
         html = render.render_sections(sweep, ["warnings", "best_trials"])
     finally:
-        paths.add("images/samples.png")
-    assert '<span class="muted">no images/samples.png artifact in this run</span>' in html
-    assert f"trial {sweep.best['trial_id']} ({sweep.best['params.model']}): no images/samples.png" in html
+        paths.add(record.image_path("samples"))
+    assert f'<span class="muted">no {record.image_path("samples")} artifact in this run</span>' in html
+    assert f"trial {sweep.best['trial_id']} ({sweep.best['params.model']}): no {record.image_path('samples')}" in html
 
 
 def test_new_sections_show_their_figures_or_say_why_they_do_not_apply(sweep, page):

@@ -96,7 +96,8 @@ def test_two_workers_log_through_a_tracking_server_on_postgresql(postgresql_uri,
         assert {c.data.tags[record.WORKER] for c in children} == {"worker-0", "worker-1"}
         for child in children:  # uploaded through the server, stored where it keeps artifacts
             assert child.info.artifact_uri.startswith("mlflow-artifacts:")
-            assert "images/reconstructions.png" in {a.path for a in client.list_artifacts(child.info.run_id, "images")}
+            assert record.image_path("reconstructions") in {
+                a.path for a in client.list_artifacts(child.info.run_id, record.IMAGE_DIR)}
         assert len(list((tmp_path / "mlruns" / "artifacts").rglob("reconstructions.png"))) == 4
         assert client.get_model_version_by_alias("vae-mnist", record.BEST_ALIAS).run_id == parent.data.tags[
             record.BEST_RUN_ID]

@@ -37,3 +37,18 @@ def test_trials_are_found_under_their_sweep_and_closed_with_a_reason(client):
     assert [(r.trial_id, r.status, r.worker, r.failure_reason) for r in rows] == [
         ("0", "FINISHED", "w1", None), ("1", "KILLED", "w2", "worker w2 was lost")]
     assert [record.sweep_name(r) for r in record.sweep_runs(client, experiment)] == ["s2", "s1"]
+
+
+def test_every_run_carries_mlflows_source_and_git_commit_tags(client):
+    import subprocess
+    from pathlib import Path
+
+    from mlflow.utils.mlflow_tags import MLFLOW_GIT_COMMIT, MLFLOW_SOURCE_NAME, MLFLOW_SOURCE_TYPE
+
+    experiment = client.create_experiment("vae-mnist")
+    run = client.get_run(record.create_train_run(client, experiment, "one"))
+    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=Path(record.__file__).parent, capture_output=True,
+                          text=True).stdout.strip()
+    assert run.data.tags[MLFLOW_GIT_COMMIT] == head
+    assert run.data.tags[MLFLOW_SOURCE_NAME] and run.data.tags[MLFLOW_SOURCE_TYPE] == "LOCAL"
+    assert run.data.tags[record.ROLE] == record.TRAIN

@@ -139,8 +139,9 @@ def test_every_trial_logs_image_snapshots_beside_the_final_figures(sweep):
         assert sorted(f.split("+")[0] for f in files if f.endswith(".png")) == ["images/reconstructions"] * 2 + [
             "images/samples"] * 2
         assert sorted(f.split("+step+")[1].split("+")[0] for f in files) == ["0"] * 4 + ["1"] * 4
-        assert {"images/reconstructions.png", "images/samples.png"} <= {
-            a.path for a in sweep.client.list_artifacts(trial.info.run_id, "images")}
+        # the final figures are apart from the snapshots (MLflow keeps those under images/)
+        assert {record.image_path("reconstructions"), record.image_path("samples")} <= {
+            a.path for a in sweep.client.list_artifacts(trial.info.run_id, record.IMAGE_DIR)}
 
 
 def test_every_trial_records_its_training_and_evaluation_sets_as_dataset_inputs(sweep):

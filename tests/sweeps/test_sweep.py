@@ -43,8 +43,8 @@ def check_finished_trial(client, run, parent_id, objective="val_elbo"):
     else:
         assert "test_elbo" not in run.data.metrics and "elbo" not in run.data.metrics
     manifold = ("manifold",) if family.code_kind == "vector" and latent_dim == 2 else ()  # a 2-D code's map
-    images = {f"images/{n}.png" for n in (*family.figures, *manifold)}
-    final = {a.path for a in client.list_artifacts(run.info.run_id, "images") if "+step+" not in a.path}
+    images = {record.image_path(n) for n in (*family.figures, *manifold)}
+    final = {a.path for a in client.list_artifacts(run.info.run_id, record.IMAGE_DIR)}
     assert final == images  # beside them, the MLflow images of each step (tests/sweeps/test_records.py)
 
 

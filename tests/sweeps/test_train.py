@@ -12,6 +12,7 @@ from mlflow.tracking import MlflowClient
 from PIL import Image
 from store_helpers import all_runs
 
+from sweeps import record
 from sweeps.record import registry as model_registry
 from vae import runtime
 from vae.errors import ConfigError
@@ -51,10 +52,12 @@ def test_train_records_params_epoch_histories_kl_per_dimension_and_images(store,
     assert m["test_sample_frechet_distance"] >= 0 and 0 <= m["test_sample_precision"] <= 1 and 0 <= m["test_sample_recall"] <= 1
     assert 0 < m["test_reference_accuracy"] <= 1 and m["test_sample_count"] == m["eval_images"]
     artifacts = {a.path for a in client.list_artifacts(run.info.run_id, "images")}
-    assert {a for a in artifacts if "+step+" not in a} == {f"images/{n}.png" for n in IMAGES}
+    assert not {a for a in artifacts if "+step+" not in a}  # only snapshots: the final figures are apart
+    figures = {a.path for a in client.list_artifacts(run.info.run_id, record.IMAGE_DIR)}
+    assert figures == {record.image_path(n) for n in IMAGES}
     # before training and after each of two epochs: reconstructions and samples, as PNG and WebP
     assert sorted(a.split("+step+")[1].split("+")[0] for a in artifacts if "+step+" in a) == ["0"] * 4 + ["1"] * 4 + ["2"] * 4
-    local = client.download_artifacts(run.info.run_id, "images/samples.png")
+    local = client.download_artifacts(run.info.run_id, record.image_path("samples"))
     assert Image.open(local).size[0] > 28 * 8
     model = client.get_logged_model(model_registry.logged_model_id(client, run.info.run_id))
     assert model.experiment_id == run.info.experiment_id and model.name == "model"
