@@ -13,7 +13,7 @@ import json
 import numpy as np
 from mlflow.data.code_dataset_source import CodeDatasetSource
 from mlflow.data.meta_dataset import MetaDataset
-from mlflow.entities import DatasetInput, InputTag
+from mlflow.entities import Dataset, DatasetInput, InputTag
 from mlflow.types import Schema, TensorSpec
 
 from sweeps import record
@@ -50,7 +50,15 @@ def dataset_inputs(dataset, eval_images: int, subset: int | None = None) -> list
     y_eval = None if dataset.y_test is None else dataset.y_test[:n]
     splits = ((describe(dataset, dataset.x_train, dataset.y_train, "train", subset), record.TRAINING_CONTEXT),
               (describe(dataset, dataset.x_test[:n], y_eval, "eval", subset), record.EVALUATION_CONTEXT))
-    return [DatasetInput(d._to_mlflow_entity(), tags=[InputTag(record.DATASET_CONTEXT, context)]) for d, context in splits]
+    return [DatasetInput(entity(d), tags=[InputTag(record.DATASET_CONTEXT, context)]) for d, context in splits]
+
+
+def entity(dataset: ArrayMetaDataset) -> Dataset:
+    """The dataset as the public ``mlflow.entities.Dataset`` that ``MlflowClient.log_inputs``
+    takes (what MLflow's private ``Dataset._to_mlflow_entity`` builds, from ``to_dict``)."""
+    fields = dataset.to_dict()
+    return Dataset(name=fields["name"], digest=fields["digest"], source_type=fields["source_type"],
+                   source=fields["source"], schema=fields.get("schema"), profile=fields.get("profile"))
 
 
 def log_inputs(client, run_id: str, inputs: list[DatasetInput]) -> None:
