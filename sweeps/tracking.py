@@ -166,8 +166,9 @@ def log_keras_model(client: MlflowClient, run_id: str, model, inputs) -> str:
     ``inputs`` (a batch as the model takes it) and the model's outputs on it; a model that takes
     several arrays (``(images, conditions)``) gets none, as a Keras-flavor signature describes
     one tensor. No input example: MLflow's Keras flavor writes it before creating the model
-    folder and fails (open MLflow issue https://github.com/mlflow/mlflow/issues/16183). Loading needs ``vae.models`` imported (the classes are registered with
-    Keras on import), which the model's metadata says.
+    folder and fails (open MLflow issue https://github.com/mlflow/mlflow/issues/16183).
+    Loading needs ``vae.models`` imported (the classes are registered with Keras on import),
+    which the model's metadata says.
 
     Returns:
         the model's URI, ``models:/<model_id>``.
