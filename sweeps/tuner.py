@@ -96,7 +96,10 @@ class TrackedTuner:
                 status = f"stopped early at epoch {self.stopped_early[trial.trial_id]}"
             self.progress.trial_ended(trial.trial_id, status, time.monotonic() - self.trial_started)
         # The tuner and the oracle have saved their state by now.
-        trials_left = (self.oracle.remaining_trials() or 0) > 0
+        # A worker's oracle is the chief's gRPC client, which cannot count the trials left: the
+        # chief's own process decides when its sweep stops or restarts.
+        remaining = getattr(self.oracle, "remaining_trials", None)
+        trials_left = remaining is not None and (remaining() or 0) > 0
         if trials_left and control.stop_requested(self.context.client, self.context.parent_id):
             raise StopRequested
         if self.restart_check is not None and self.restart_check() and trials_left:

@@ -8,6 +8,9 @@ from pathlib import Path
 import pytest
 from data_helpers import write_mnist
 
+# Test runs last seconds: sample system metrics every second (the product default is 10 s).
+os.environ.setdefault("MLFLOW_SYSTEM_METRICS_SAMPLING_INTERVAL", "1")
+
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 

@@ -107,7 +107,7 @@ def test_every_table_cell_is_the_value_in_mlflow(store, sweep, page):
     assert checked >= 10
     keys = [h["data-key"] for h in page.headers]
     for key in ("metrics.best_val_elbo", "metrics.test_elbo", "metrics.test_nll", "metrics.test_bits_per_dim",
-                "metrics.active_units", "params.learning_rate", "params.latent_dim"):
+                "metrics.test_active_units", "params.learning_rate", "params.latent_dim"):
         assert key in keys
     objective = next(h for h in page.headers if h["data-key"] == "metrics.best_val_elbo")
     assert objective["aria-sort"] == "descending"  # val_elbo: higher is better
