@@ -6,7 +6,6 @@ import keras
 import numpy as np
 import pytest
 from keras import ops
-from vae.evaluate import per_image_elbo
 
 from tests.data_helpers import digit_like, write_mnist
 from vae import images, losses
@@ -14,6 +13,7 @@ from vae.data import load_dataset
 from vae.errors import ConfigError
 from vae.likelihoods import LIKELIHOODS, check_compatible
 from vae.metrics import importance_weighted_nll
+from vae.metrics.elbo import per_image_elbo
 from vae.metrics.likelihood import standard_error
 from vae.models import build_model
 
@@ -65,8 +65,13 @@ def test_per_pixel_scales_start_where_the_data_puts_them(name, grey_digits):
     started.adapt(grey_digits)
     blank = build_model("conv", grey_digits.shape[1:], name, latent_dim=2, depth=2, seed=0)
     nats = [float(ops.mean(m.reconstruction_nll(grey_digits, m(grey_digits)["out"]))) / 100 for m in (started, blank)]
-    # Untrained: the adapted model already predicts the background of centred digits.
-    assert nats[0] < nats[1] - 0.05
+    # Untrained: the adapted model already predicts the background of centred digits. An
+    # unadapted logistic, its locations near 0 (no sigmoid), happens to predict it too, so a
+    # logistic is held to a third of the uniform's ln 256 nats per pixel instead.
+    if name == "gaussian_pixel":
+        assert nats[0] < nats[1] - 0.05
+    else:
+        assert nats[0] < math.log(256) / 3
     std = ops.convert_to_numpy(started.std_image(started(grey_digits)["out"]))
     corner, centre = std[:, 0, 0, 0].mean(), std[:, 5, 5, 0].mean()
     assert corner < 0.05 < centre  # sure of the empty corner, unsure where the strokes cross
