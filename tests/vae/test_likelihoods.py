@@ -77,6 +77,17 @@ def test_per_pixel_scales_start_where_the_data_puts_them(name, grey_digits):
     assert corner < 0.05 < centre  # sure of the empty corner, unsure where the strokes cross
 
 
+def test_a_mixtures_components_start_near_the_data_and_apart(grey_digits):
+    keras.utils.set_random_seed(0)
+    model = build_model("conv", grey_digits.shape[1:], "logistic_mix", latent_dim=2, depth=2, seed=0)
+    model.adapt(grey_digits)
+    _, loc, _ = model.likelihood_spec._split(model, model(grey_digits)["out"])
+    loc = ops.convert_to_numpy(loc)  # (batch, h, w, c, components)
+    assert np.abs(loc.mean(axis=(0, -1)) - grey_digits.mean(axis=0)).max() < 0.1
+    # Identical components would get identical gradients and stay one logistic.
+    assert loc.std(axis=-1).mean() > 1e-4
+
+
 def test_the_pixel_scale_figure_shows_inputs_means_and_scales(grey_digits):
     model = build_model("conv", grey_digits.shape[1:], "logistic", latent_dim=2, depth=2, seed=0)
     model.adapt(grey_digits)

@@ -156,8 +156,8 @@ class VAE(keras.Model):
         scale starts where a model that has learned nothing is, so the reconstruction term
         dominates from the first epoch. Global Gaussian: each channel's log-scale at its pixels'
         std (floored at ``MIN_LOG_SCALE``). Per-pixel likelihoods: ``pixel_offsets`` at each
-        pixel's mean and std (``Likelihood.initial_offsets``) and the decoder's output layer at
-        zero, so its random start does not scatter the logistics' unsquashed locations."""
+        pixel's mean and std (``Likelihood.initial_offsets``) and the decoder's output kernel a
+        tenth of its random start: near the data's, a mixture's components still apart."""
         spec = self.likelihood_spec
         if self.likelihood == "gaussian":
             std = np.maximum(channel_std(x, self.image_shape[-1]), math.exp(MIN_LOG_SCALE))
@@ -165,7 +165,7 @@ class VAE(keras.Model):
         elif spec.per_pixel_scale:
             self.pixel_offsets.assign(spec.initial_offsets(*pixel_stats(x)).astype("float32"))
             last = [layer for layer in self.decoder.layers if getattr(layer, "kernel", None) is not None][-1]
-            last.kernel.assign(np.zeros(last.kernel.shape, "float32"))
+            last.kernel.assign(0.1 * ops.convert_to_numpy(last.kernel))
 
     def mean_image(self, out):
         """The decoded image shown to people: the likelihood's mean, in [0, 1] (never a sample)."""
