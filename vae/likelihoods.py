@@ -16,9 +16,10 @@ Conventions. The decoder's output holds ``params`` blocks of ``channels`` maps, 
 (``out[..., p * C + c]`` is parameter p of channel c). The Gaussians' means are ``sigmoid`` of
 their output, on [0, 1] like the images; the logistics' locations are the output itself (as in
 PixelCNN++): the edge bins reward a location ever further beyond 0 or 1, where a sigmoid's
-gradient vanishes and a pixel dark in most images could no longer be lit by z. Continuous densities (the Gaussians) score dequantized
-pixels y = (255 x + u) / 256, u ~ U(0, 1), plus D ln 256 nats: an upper bound on -log P(k|z)
-in expectation over u (Theis et al., 2016). The discretized logistic is an exact probability
+gradient vanishes and a pixel dark in most images could no longer be lit by z (the posterior
+collapsed). Continuous densities (the Gaussians) score dequantized pixels
+y = (255 x + u) / 256, u ~ U(0, 1), plus D ln 256 nats: an upper bound on -log P(k|z) in
+expectation over u (Theis et al., 2016). The discretized logistic is an exact probability
 of the 256 levels (Salimans et al., 2017), and needs no noise.
 """
 
