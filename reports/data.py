@@ -36,6 +36,10 @@ IMAGES = {
 }
 CONDITIONAL_IMAGES = {"Conditional samples (one row per label)": record.image_path("conditional_samples")}
 MANIFOLD_IMAGES = {"Decoded 2-D latent space (z on a grid of prior quantiles)": record.image_path("manifold")}
+PIXEL_SCALE_IMAGES = {
+    "Per-pixel scale of p(x|z) (rows: test images, the decoder's mean, its standard deviation on a log scale "
+    "from black = 1/2048 to white = 0.5: bright where the model hedges)": record.image_path("pixel_scales"),
+}
 CODES = record.CODES_FILE
 # The record's statuses and roles, as the trial frame's ``status`` and ``role`` columns hold them.
 FINISHED, FAILED, KILLED, RUNNING = record.FINISHED, record.FAILED, record.KILLED, record.RUNNING

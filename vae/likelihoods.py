@@ -13,10 +13,13 @@ Each entry says which images it is a probability of (``data``: ``"binary"`` 0/1 
 - ``std``: the per-pixel standard deviation of p(x|z) on the [0, 1] scale (the scale figure).
 
 Conventions. The decoder's output holds ``params`` blocks of ``channels`` maps, parameter-major
-(``out[..., p * C + c]`` is parameter p of channel c). Locations are ``sigmoid`` of their
-output, on [0, 1] like the images. Continuous densities (the Gaussians) score dequantized
-pixels y = (255 x + u) / 256, u ~ U(0, 1), plus D ln 256 nats: an upper bound on -log P(k|z)
-in expectation over u (Theis et al., 2016). The discretized logistic is an exact probability
+(``out[..., p * C + c]`` is parameter p of channel c). The Gaussians' means are ``sigmoid`` of
+their output, on [0, 1] like the images; the logistics' locations are the output itself (as in
+PixelCNN++): the edge bins reward a location ever further beyond 0 or 1, where a sigmoid's
+gradient vanishes and a pixel dark in most images could no longer be lit by z (the posterior
+collapsed). Continuous densities (the Gaussians) score dequantized pixels
+y = (255 x + u) / 256, u ~ U(0, 1), plus D ln 256 nats: an upper bound on -log P(k|z) in
+expectation over u (Theis et al., 2016). The discretized logistic is an exact probability
 of the 256 levels (Salimans et al., 2017), and needs no noise.
 """
 
@@ -157,26 +160,27 @@ class DiscretizedLogistic(Likelihood):
         maps = [ops.stack(_params(out, channels, self.params)[i * k : (i + 1) * k], axis=-1)
                 for i in range(self.params // k)]
         logits = maps[0] if k > 1 else ops.zeros_like(maps[0])
-        return logits, ops.sigmoid(maps[-2]), bounded_log_scale(maps[-1])
+        return logits, maps[-2], bounded_log_scale(maps[-1])
 
     def nll(self, model, x, out, seed=None):
         return losses.logistic_mixture_nll(x, *self._split(model, out))
 
     def mean(self, model, out):
-        # The components' locations weighted by the mixture (ignoring the edge bins' clipping).
+        # The components' locations, clipped to the images' range as the edge bins clip the
+        # logistic, weighted by the mixture.
         logits, loc, _ = self._split(model, out)
-        return ops.sum(ops.softmax(logits, axis=-1) * loc, axis=-1)
+        return ops.sum(ops.softmax(logits, axis=-1) * ops.clip(loc, 0.0, 1.0), axis=-1)
 
     def std(self, model, out):
         logits, loc, log_scale = self._split(model, out)
-        weights = ops.softmax(logits, axis=-1)
+        weights, loc = ops.softmax(logits, axis=-1), ops.clip(loc, 0.0, 1.0)
         second = ops.sum(weights * (ops.square(LOGISTIC_STD * ops.exp(log_scale)) + ops.square(loc)), axis=-1)
         return ops.sqrt(ops.maximum(second - ops.square(ops.sum(weights * loc, axis=-1)), 0.0))
 
     def initial_offsets(self, mean, std):
         k = self.components
         log_scale = np.log(np.maximum(std, 1 / 255) / LOGISTIC_STD)
-        blocks = ([np.zeros_like(mean)] * k if k > 1 else []) + [_logit(mean)] * k + [raw_for_log_scale(log_scale)] * k
+        blocks = ([np.zeros_like(mean)] * k if k > 1 else []) + [mean] * k + [raw_for_log_scale(log_scale)] * k
         return np.concatenate(blocks, axis=-1)
 
 
@@ -185,9 +189,8 @@ class LogisticMixture(DiscretizedLogistic):
 
 
 def _logit(p: np.ndarray) -> np.ndarray:
-    # Close to the ends, so a pixel never lit in training starts deep in the edge bin of the
-    # discretized logistic (at 0.5/255 it would sit on the bin's edge, P = 1/2), and still
-    # within a tenth of a grey level of the dequantized Gaussian's best mean, 0.5/256.
+    # Within a tenth of a grey level of the dequantized Gaussian's best mean for a pixel
+    # never lit in training, 0.5/256.
     p = np.clip(p, 1e-4, 1 - 1e-4)
     return np.log(p) - np.log1p(-p)
 

@@ -26,7 +26,7 @@ def build(sweep: d.Sweep) -> dict:
         {"title": "KL per latent dimension (last epoch, validation)", "cells": [_kl_bars(kl[r]) for r in run_ids]},
     ]
     # The images only some models log get a row when one of these trials has them.
-    optional = {**d.CONDITIONAL_IMAGES, **d.MANIFOLD_IMAGES}
+    optional = {**d.CONDITIONAL_IMAGES, **d.MANIFOLD_IMAGES, **d.PIXEL_SCALE_IMAGES}
     images = dict(d.IMAGES)
     images.update({t: p for t, p in optional.items() if any(p in sweep.artifact_paths(r) for r in run_ids)})
     for title, path in images.items():
@@ -69,6 +69,8 @@ def _none(path, trial) -> str:
     """Why a trial has none of an image that only some models log."""
     if path in d.CONDITIONAL_IMAGES.values():
         return "none: only conditional families (cvae) log conditional samples"
+    if path in d.PIXEL_SCALE_IMAGES.values():
+        return f"none: only per-pixel likelihoods log a scale image; this trial's is {trial.get('params.likelihood', '?')}"
     latent_dim = trial.get("params.latent_dim")
     if latent_dim != "2":
         return f"none: the manifold is drawn for 2-D codes only; this trial has latent_dim {latent_dim}"

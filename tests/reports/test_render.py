@@ -4,11 +4,12 @@ import base64
 import re
 from html.parser import HTMLParser
 
+import numpy as np
 import pytest
 from sweep_names import MAIN_NAME
 
 from reports import render, stats
-from reports.data import CODES, MANIFOLD_IMAGES
+from reports.data import CODES, MANIFOLD_IMAGES, PIXEL_SCALE_IMAGES
 from reports.figures import MISSING, fmt, seconds
 from reports.sections import disentanglement, expected_results, hyperparams
 from sweeps import record
@@ -189,7 +190,8 @@ def test_best_trials_show_three_or_fewer_finished_trials_with_their_artifacts(sw
     for row in block["rows"]:
         assert len(row["cells"]) == len(top)
         for cell, run_id in zip(row["cells"], top.index, strict=True):
-            if row["title"] not in MANIFOLD_IMAGES:  # only 2-D codes have one: see the test below
+            # Only 2-D codes have a manifold, only per-pixel likelihoods a scale image: see the tests below.
+            if row["title"] not in MANIFOLD_IMAGES and row["title"] not in PIXEL_SCALE_IMAGES:
                 assert "image" in cell, f"{row['title']} of {run_id}: {cell.get('note')}"
 
 
@@ -239,3 +241,23 @@ def test_models_with_a_2d_code_show_their_manifold_and_the_others_say_why_not(sw
         assert ("image" in cell) == (dim == "2")
         if dim != "2":
             assert cell["note"] == f"none: the manifold is drawn for 2-D codes only; this trial has latent_dim {dim}"
+
+
+def test_a_per_pixel_scale_image_is_captioned_and_trials_without_one_say_why(sweep):
+    from reports.sections import best_trials
+    from sweeps import tracking
+
+    top = sweep.top(3)
+    (title, path), first = next(iter(PIXEL_SCALE_IMAGES.items())), top.index[0]
+    # As a run of a per-pixel likelihood logs it (the store's trials are all Bernoulli).
+    tracking.log_image(sweep.client, first, np.full((8, 24), 128, np.uint8), path)
+    sweep.artifact_paths(first).add(path)
+    try:
+        row = next(r for r in best_trials.build(sweep)["rows"] if r["title"] == title)
+    finally:
+        sweep.artifact_paths(first).discard(path)  # the other tests see the store's own artifacts
+    assert "standard deviation on a log scale" in title and "1/2048" in title
+    assert "image" in row["cells"][0]
+    for cell, run_id in zip(row["cells"][1:], top.index[1:], strict=True):
+        assert cell["note"] == ("none: only per-pixel likelihoods log a scale image; this trial's is "
+                                f"{top.loc[run_id].get('params.likelihood', '?')}")

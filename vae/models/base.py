@@ -136,8 +136,7 @@ class VAE(keras.Model):
         """Decoder output: the likelihood's parameters per pixel (see :mod:`vae.likelihoods`)."""
         return self.with_offsets(self.decoder(z, training=training))
 
-    def with_offsets(self, out):
-        """The decoder's raw output plus the per-pixel offsets of a per-pixel likelihood."""
+    def with_offsets(self, out):  # the decoder's output plus a per-pixel likelihood's offsets
         if not self.likelihood_spec.per_pixel_scale:
             return out
         return out + ops.cast(self.pixel_offsets, out.dtype)
@@ -153,20 +152,20 @@ class VAE(keras.Model):
         return self.likelihood_spec.nll(self, ops.cast(x, "float32"), ops.cast(out, "float32"), seed=seed)
 
     def adapt(self, x) -> None:
-        """Set data-dependent initial values from the training images ``x``, before ``fit``:
-        the scale starts where a model that has learned nothing is, so the reconstruction
-        term dominates from the first epoch (with sigma = 1 a squared error on [0, 1] pixels
-        weighs 1 and the KL dominates). Global Gaussian: each channel's log-scale starts at
-        its pixels' standard deviation (floored at ``MIN_LOG_SCALE``). Per-pixel likelihoods:
-        ``pixel_offsets`` start at each pixel's mean and standard deviation (see
-        ``Likelihood.initial_offsets``). No-op for Bernoulli.
-        """
+        """Data-dependent initial values from the training images ``x``, before ``fit``: the
+        scale starts where a model that has learned nothing is, so the reconstruction term
+        dominates from the first epoch. Global Gaussian: each channel's log-scale at its pixels'
+        std (floored at ``MIN_LOG_SCALE``). Per-pixel likelihoods: ``pixel_offsets`` at each
+        pixel's mean and std (``Likelihood.initial_offsets``) and the decoder's output kernel a
+        tenth of its random start: near the data's, a mixture's components still apart."""
         spec = self.likelihood_spec
         if self.likelihood == "gaussian":
             std = np.maximum(channel_std(x, self.image_shape[-1]), math.exp(MIN_LOG_SCALE))
             self.log_scale.assign(np.log(std).astype("float32"))
         elif spec.per_pixel_scale:
             self.pixel_offsets.assign(spec.initial_offsets(*pixel_stats(x)).astype("float32"))
+            last = [layer for layer in self.decoder.layers if getattr(layer, "kernel", None) is not None][-1]
+            last.kernel.assign(0.1 * ops.convert_to_numpy(last.kernel))
 
     def mean_image(self, out):
         """The decoded image shown to people: the likelihood's mean, in [0, 1] (never a sample)."""

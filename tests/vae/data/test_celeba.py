@@ -36,7 +36,7 @@ def test_crop_box_is_the_usual_central_140_square_and_scales_with_the_image():
 
 def test_load_follows_the_partition_file_in_a_shuffled_order_with_attributes_as_0_1(layout):
     dataset = load(data_dir=layout["data_dir"])
-    assert dataset.name == "celeba" and dataset.likelihood == "gaussian"
+    assert dataset.name == "celeba" and dataset.likelihood == "logistic"
     assert dataset.x_train.shape == (8, 64, 64, 3) and dataset.x_train.dtype == np.float32
     assert dataset.x_val.shape == (2, 64, 64, 3) and dataset.x_test.shape == (2, 64, 64, 3)
     assert 0.0 <= dataset.x_train.min() and dataset.x_train.max() <= 1.0
