@@ -17,6 +17,7 @@ from mlflow.exceptions import MlflowException
 
 from reports.frame import trial_frame
 from sweeps import record, tracking
+from sweeps.record import tradeoffs as TR
 from vae.errors import SweepError
 from vae.metrics import registry
 
@@ -89,6 +90,19 @@ class Sweep:
     def chosen_config(self) -> str | None:
         """The ``config_digest`` of the configuration chosen by its mean over seeds, if any."""
         return self.tags.get(record.BEST_CONFIG_DIGEST)
+
+    @property
+    def chosen_run_id(self) -> str | None:  # the trial the sweep chose (its best, or by UDR)
+        return self.tags.get(record.BEST_RUN_ID)
+
+    def tradeoffs(self, kind: str) -> dict | None:
+        """The sweep's record of ``pareto``, ``importance`` or ``udr`` (``sweeps.record.tradeoffs``)."""
+        path = {"pareto": TR.PARETO_FILE, "importance": TR.IMPORTANCE_FILE, "udr": TR.UDR_FILE}[kind]
+        return TR.read_json(self.artifact_bytes(self.run_id, path))
+
+    @property
+    def selection(self) -> str:  # how the sweep chose among replicated configurations: mean or udr
+        return self.tags.get(TR.SELECTION, "mean")
 
     @property
     def direction(self) -> str:

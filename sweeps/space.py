@@ -19,6 +19,11 @@ hyperparameters, the objective, the tuner and the budgets::
 
 A hyperparameter is a list of choices or a ``{min, max, step}`` range (``sampling: log``
 for a log-uniform float range).
+
+``objectives:`` (a list of ``{name, direction}``, each checked as ``objective:`` is) ranks the
+finished trials on several figures at once (Pareto ranks, ``sweeps.tradeoffs``); the first
+guides Keras Tuner and is the space's ``objective``. ``selection: udr`` chooses the best among
+the replicated configurations by their UDR instead of their fresh-seed mean.
 """
 
 import inspect
@@ -29,14 +34,16 @@ from pathlib import Path
 import yaml
 
 from sweeps.choices import BUDGETS, TUNERS
-from sweeps.objective import is_trial_metric, parse_objective
+from sweeps.objective import is_trial_metric, parse_objectives
 from vae.data import DATASETS
 from vae.errors import ConfigError
 from vae.models import MODELS
 
 SPACE_DIR = Path(__file__).parent
 SHARED = ("latent_dim", "learning_rate", "batch_size", "depth")
-TOP_KEYS = {"dataset", "description", "tuner", "objective", "models", "hyperparameters", "budgets", "failure"}
+TOP_KEYS = {"dataset", "description", "tuner", "objective", "objectives", "selection", "models", "hyperparameters",
+            "budgets", "failure"}
+SELECTIONS = ("mean", "udr")  # how the best replicated configuration is chosen
 BUDGET_KEYS = {"max_trials", "epochs", "subset", "hyperband_factor", "replicates"}
 
 FAILURE_KEYS = {"collapse_kl", "collapse_after"}
@@ -95,6 +102,16 @@ class SearchSpace:
     collapse_after: int = 2
     accept_weighted: bool = False
     raw: dict = field(default_factory=dict)
+    # Every objective as (name, direction), the first the one above; one unless ``objectives:``.
+    objectives: tuple[tuple[str, str], ...] = ()
+    selection: str = "mean"
+
+    def all_objectives(self) -> tuple[tuple[str, str], ...]:
+        return self.objectives or ((self.objective, self.direction),)
+
+    def trial_metric_objectives(self) -> list[str]:
+        """The objectives computed once a trial is trained (``val_mig``), in order."""
+        return [name for name, _ in self.all_objectives() if is_trial_metric(name, self.models)]
 
     @property
     def objective_is_trial_metric(self) -> bool:
@@ -122,6 +139,10 @@ class SearchSpace:
             "budgets": {b: vars(v) for b, v in self.budgets.items()},
             "failure": {"collapse_kl": self.collapse_kl, "collapse_after": self.collapse_after},
         }
+        if len(self.all_objectives()) > 1:
+            resolved["objectives"] = [{"name": n, "direction": d} for n, d in self.all_objectives()]
+        if self.selection != "mean":
+            resolved["selection"] = self.selection
         return yaml.safe_dump(resolved, sort_keys=False)
 
 
@@ -204,7 +225,10 @@ def parse_space(raw, dataset: str, source: str) -> SearchSpace:
                 fail(f"models.{family}.{name}", "must list the same values in every family that uses it")
             owners[name] = param
 
-    objective, direction, accept_weighted = parse_objective(raw.get("objective", "val_loss"), models, fail)
+    objective, direction, accept_weighted, objectives = parse_objectives(raw, models, fail)
+    selection = raw.get("selection", "mean")
+    if selection not in SELECTIONS:
+        fail("selection", f"is '{selection}'; use {' or '.join(SELECTIONS)}")
     budgets = {}
     for name, spec in (raw.get("budgets") or {}).items():
         if name not in BUDGETS:
@@ -224,7 +248,7 @@ def parse_space(raw, dataset: str, source: str) -> SearchSpace:
         dataset=dataset, source=source, tuner=tuner, objective=objective, direction=direction, accept_weighted=accept_weighted,
         models=models, shared=shared, budgets=budgets,
         collapse_kl=float(failure.get("collapse_kl", 0.01)), collapse_after=int(failure.get("collapse_after", 2)),
-        raw=raw,
+        raw=raw, objectives=objectives, selection=selection,
     )
 
 
