@@ -24,7 +24,7 @@ def build(sweep: d.Sweep) -> dict:
         values = group["values"][run_id]
         cells = [_with_se(sweep, run_id, name, value) for (name, _), value in zip(objectives, values, strict=True)]
         rows.append({"trial_id": group["trial_ids"][run_id], "model": sweep.runs[run_id].data.params.get("model", "?"),
-                     "values": cells, "chosen": run_id == chosen})
+                     "cells": cells, "chosen": run_id == chosen})
     left_out = {**record["left_out_objectives"]}
     return {"applies": True, "objectives": [f"{n} ({'higher' if dr == 'max' else 'lower'} is better)"
                                             for n, dr in objectives],
