@@ -15,11 +15,11 @@ from pathlib import Path
 import pandas as pd
 from mlflow.exceptions import MlflowException
 
-from reports.frame import trial_frame
+from reports.frame import covers, missing_reason, trial_frame  # noqa: F401 - read by the sections as d.*
 from sweeps import record, tracking
 from sweeps.record import control
+from sweeps.record import tradeoffs as TR
 from vae.errors import SweepError
-from vae.metrics import registry
 
 #: Trial params that describe the run rather than a point of the search space.
 NOT_HYPERPARAMETERS = {"dataset", "subset", "seed", "likelihood", "n_train", "sweep", "eval_digest", "val_eval_digest",
@@ -100,6 +100,19 @@ class Sweep:
     def chosen_config(self) -> str | None:
         """The ``config_digest`` of the configuration chosen by its mean over seeds, if any."""
         return self.tags.get(record.BEST_CONFIG_DIGEST)
+
+    @property
+    def chosen_run_id(self) -> str | None:  # the trial the sweep chose (its best, or by UDR)
+        return self.tags.get(record.BEST_RUN_ID)
+
+    def tradeoffs(self, kind: str) -> dict | None:
+        """The sweep's record of ``pareto``, ``importance`` or ``udr`` (``sweeps.record.tradeoffs``)."""
+        path = {"pareto": TR.PARETO_FILE, "importance": TR.IMPORTANCE_FILE, "udr": TR.UDR_FILE}[kind]
+        return TR.read_json(self.artifact_bytes(self.run_id, path))
+
+    @property
+    def selection(self) -> str:  # how the sweep chose among replicated configurations: mean or udr
+        return self.tags.get(TR.SELECTION, "mean")
 
     @property
     def direction(self) -> str:
@@ -273,24 +286,3 @@ def number(text) -> float | None:
     except (TypeError, ValueError):
         return None
     return value if math.isfinite(value) else None
-
-
-def covers(name: str, metric: str) -> bool:
-    """Whether the skipped metric ``name`` (a registry name) stands for the logged ``metric``
-    (``dci`` covers ``dci_completeness``; ``likelihood`` covers ``test_nll``)."""
-    owner = registry.owner(metric)
-    return name == metric or (owner is not None and owner.name == name)
-
-
-def missing_reason(trial: pd.Series, metric: str) -> str:
-    """Why a trial has no value for ``metric``, as the record tells it."""
-    if trial["status"] != FINISHED:
-        reason = trial.get("failure_reason")
-        return f"trial {trial['status'].lower()}" + (f": {reason}" if isinstance(reason, str) and reason else "")
-    skipped = trial.get("metrics_skipped")
-    if isinstance(skipped, dict) and skipped:
-        for name, reason in skipped.items():
-            if covers(name, metric):
-                return reason
-        return "not logged, and the trial's record of skipped metrics does not name it"
-    return "not logged, and the trial records no skipped metrics (it may predate this metric)"

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 
 from sweeps import record
+from vae.metrics import registry
 
 FINISHED = record.FINISHED
 
@@ -51,3 +52,24 @@ def trial_frame(runs, objective_key: str, direction: str) -> pd.DataFrame:
 
 def trial_sort_key(trial_id: str):
     return (0, int(trial_id), "") if str(trial_id).isdigit() else (1, 0, str(trial_id))
+
+
+def covers(name: str, metric: str) -> bool:
+    """Whether the skipped metric ``name`` (a registry name) stands for the logged ``metric``
+    (``dci`` covers ``dci_completeness``; ``likelihood`` covers ``test_nll``)."""
+    owner = registry.owner(metric)
+    return name == metric or (owner is not None and owner.name == name)
+
+
+def missing_reason(trial: pd.Series, metric: str) -> str:
+    """Why a trial has no value for ``metric``, as the record tells it."""
+    if trial["status"] != FINISHED:
+        reason = trial.get("failure_reason")
+        return f"trial {trial['status'].lower()}" + (f": {reason}" if isinstance(reason, str) and reason else "")
+    skipped = trial.get("metrics_skipped")
+    if isinstance(skipped, dict) and skipped:
+        for name, reason in skipped.items():
+            if covers(name, metric):
+                return reason
+        return "not logged, and the trial's record of skipped metrics does not name it"
+    return "not logged, and the trial records no skipped metrics (it may predate this metric)"

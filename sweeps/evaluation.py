@@ -14,10 +14,12 @@ import numpy as np
 
 from sweeps import record, tracking
 from sweeps.console import say
+from sweeps.record.tradeoffs import CODE_LOG_VARS
 from vae import images
 from vae.data import eval_digest
 from vae.metrics import registry
 from vae.metrics import terms as evaluate
+from vae.metrics.codes import posterior_means
 from vae.metrics.inputs import MetricSettings, TrialInputs
 from vae.metrics.registry import METRICS, logged
 
@@ -75,6 +77,12 @@ def trial_metrics(model, dataset, settings: MetricSettings, seed: int = 0, only=
     arrays = {"per_image": {k: v.astype(np.float32) for k, v in logged(split, inputs.per_image).items()}}
     if model.code_kind == "vector":
         codes = arrays["codes"] = {"codes": inputs.codes_eval.astype(np.float32)}
+        # UDR compares seeds by their codes and each latent's KL on the same images: keep the
+        # posterior log-variances beside the means (families with a stochastic encoder).
+        _, log_vars = posterior_means(model, model.training_inputs(inputs.x_eval, inputs.y_eval)
+                                      if model.conditional else inputs.x_eval)
+        if log_vars is not None:
+            codes[CODE_LOG_VARS] = log_vars.astype(np.float32)
         if inputs.y_eval is not None:
             codes["labels" if inputs.y_eval.ndim == 1 else "factors"] = inputs.y_eval
             codes["factor_names"] = np.array(dataset.factor_names)

@@ -104,3 +104,23 @@ def parse_objective(spec, models: dict, fail) -> tuple[str, str, bool]:
     if direction not in ("min", "max"):
         fail("objective.direction", f"is '{direction}'; use min or max")
     return name, direction, bool(spec.get("accept_weighted", False))
+
+
+def parse_objectives(raw: dict, models: dict, fail) -> tuple[str, str, bool, tuple]:
+    """The first objective (name, direction, accept_weighted) and every objective as (name,
+    direction): ``objectives:`` lists several, each checked by the rules of ``objective:``."""
+    if "objectives" not in raw:
+        name, direction, accept = parse_objective(raw.get("objective", "val_loss"), models, fail)
+        return name, direction, accept, ()
+    specs = raw["objectives"]
+    if "objective" in raw:
+        fail("objectives", "and 'objective' are both given; list the guiding objective first in 'objectives'")
+    if not isinstance(specs, list) or not specs:
+        fail("objectives", "must be a list of {name: ..., direction: min|max}, the first guiding the tuner")
+    parsed = [parse_objective(spec, models, fail) for spec in specs]
+    names = [p[0] for p in parsed]
+    if len(set(names)) < len(names):
+        fail("objectives", f"lists an objective twice ({', '.join(names)}); list each once")
+    name, direction, accept = parsed[0]
+    return name, direction, accept, tuple((n, d) for n, d, _ in parsed)
+

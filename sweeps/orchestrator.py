@@ -24,6 +24,7 @@ from sweeps import (
     record,
     replicates,
     tracking,
+    tradeoffs,
 )
 from sweeps.choices import EARLY_STOPPING_TUNERS
 from sweeps.config import SweepConfig
@@ -46,19 +47,18 @@ TUNER_DIR = "tuner"
 
 def check_objective(plan: SweepPlan, dataset) -> None:
     """A trial metric as objective must apply to this dataset too (the space checked the families)."""
-    if not plan.space.objective_is_trial_metric:
-        return
-    metric = registry.owner(plan.space.objective)
-    reason = next(filter(None, (metric.unmet(MODELS[f], dataset) for f in plan.space.models)), None)
-    if reason:
-        raise ConfigError(f"{plan.space.source}: objective '{plan.space.objective}' cannot rank trials on "
-                          f"{plan.dataset}: {reason}; pick another objective")
+    for name in plan.space.trial_metric_objectives():
+        metric = registry.owner(name)
+        reason = next(filter(None, (metric.unmet(MODELS[f], dataset) for f in plan.space.models)), None)
+        if reason:
+            raise ConfigError(f"{plan.space.source}: objective '{name}' cannot rank trials on "
+                              f"{plan.dataset}: {reason}; pick another objective")
 
 
 def choose_by(space) -> tuple[str, ...]:
-    """The metrics each trial computes on the validation split too: the objective's, when it
-    is a trial metric, and the per-image ELBO that the paired comparison of trials reads."""
-    owners = [registry.owner(space.objective).name] if space.objective_is_trial_metric else []
+    """The metrics each trial computes on the validation split too: those of its objectives
+    that are trial metrics, and the per-image ELBO that the paired comparison of trials reads."""
+    owners = [registry.owner(name).name for name in space.trial_metric_objectives()]
     return tuple(dict.fromkeys([*owners, "elbo"]))
 
 
@@ -226,11 +226,16 @@ class Sweep:
         print("\n".join(ranking.describe(selection, paired, {r.info.run_id: f"trial {record.trial_row(r).trial_id}"
                                                               for r in ranked})))
         # With seed replicates the best configuration is the best fresh-seed mean, not the luckiest seed.
-        by_mean = replicates.record_choice(self.run_context(), replicates.summaries(self.run_context()))
+        summaries = replicates.summaries(self.run_context())
+        by_mean = replicates.record_choice(self.run_context(), summaries)
         best = next(r for r in ranked if r.info.run_id == by_mean.run_id) if by_mean else ranked[0]
         value = by_mean.mean if by_mean else best.data.metrics[key]
+        by_udr = tradeoffs.record_tradeoffs(client, self.experiment_id, self.parent_id, finished, space)
+        if by_udr is not None:  # selection: udr (recorded on the parent); its fresh-seed mean where known
+            best = next(r for r in ranked if r.info.run_id == by_udr)
+            value = next((s.mean for s in summaries if s.run_id == by_udr and s.values), best.data.metrics[key])
         record.record_best(client, self.parent_id, best, key)
-        if by_mean is None:  # record_choice logged the mean it chose by
+        if by_mean is None or by_udr is not None:  # else record_choice logged the mean it chose by
             tracking.log_metrics(client, self.parent_id, {key: value})
         done = model_registry.register_best(client, space.dataset, best, key, space.direction, self.name, value)
         console.registered(done, model_registry.registered_model_name(space.dataset), key)

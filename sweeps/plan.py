@@ -66,7 +66,9 @@ class SweepPlan:
                 "objective": self.space.objective, "objective_direction": self.space.direction,
                 "max_trials": self.max_trials, "epochs": self.budget.epochs, "subset": self.subset,
                 "seed": self.seed, "search_space_file": self.space.source, "models": ",".join(self.space.models),
-                "replicates": self.replicates, "replicate_top": self.replicate_top}
+                "replicates": self.replicates, "replicate_top": self.replicate_top, "selection": self.space.selection,
+                **({"objectives": ",".join(f"{n}:{d}" for n, d in self.space.objectives)}
+                   if len(self.space.objectives) > 1 else {})}
 
 
 def make_plan(config: SweepConfig) -> SweepPlan:

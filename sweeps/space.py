@@ -28,6 +28,11 @@ trial whose best objective so far is worse than the median of the earlier trials
 epoch: ``false`` turns it off, ``{warmup_epochs: 1, min_trials: 2}`` are the defaults
 (``sweeps.early_stopping``). ``--set KEY=VALUE`` changes any key before the check
 (``sweeps.overrides``).
+
+``objectives:`` (a list of ``{name, direction}``, each checked as ``objective:`` is) ranks the
+finished trials on several figures at once (Pareto ranks, ``sweeps.tradeoffs``); the first
+guides Keras Tuner and is the space's ``objective``. ``selection: udr`` chooses the best among
+the replicated configurations by their UDR instead of their fresh-seed mean.
 """
 
 import inspect
@@ -38,7 +43,7 @@ import yaml
 
 from sweeps.choices import BUDGETS, TUNERS
 from sweeps.early_stopping import EarlyStopping, parse_early_stopping
-from sweeps.objective import is_trial_metric, parse_objective
+from sweeps.objective import is_trial_metric, parse_objectives
 from sweeps.overrides import apply_overrides
 from sweeps.params import Param, parse_likelihoods, parse_param
 from vae.data import DATASETS
@@ -47,8 +52,9 @@ from vae.models import MODELS
 
 SPACE_DIR = Path(__file__).parent
 SHARED = ("latent_dim", "learning_rate", "batch_size", "depth", "likelihood")
-TOP_KEYS = {"dataset", "description", "tuner", "objective", "models", "hyperparameters", "budgets", "failure",
-            "early_stopping"}
+TOP_KEYS = {"dataset", "description", "tuner", "objective", "objectives", "selection", "models", "hyperparameters",
+            "budgets", "failure", "early_stopping"}
+SELECTIONS = ("mean", "udr")  # how the best replicated configuration is chosen
 BUDGET_KEYS = {"max_trials", "epochs", "subset", "hyperband_factor", "replicates"}
 
 FAILURE_KEYS = {"collapse_kl", "collapse_after"}
@@ -80,6 +86,16 @@ class SearchSpace:
     accept_weighted: bool = False
     early_stopping: EarlyStopping = field(default_factory=EarlyStopping)
     raw: dict = field(default_factory=dict)
+    # Every objective as (name, direction), the first the one above; one unless ``objectives:``.
+    objectives: tuple[tuple[str, str], ...] = ()
+    selection: str = "mean"
+
+    def all_objectives(self) -> tuple[tuple[str, str], ...]:
+        return self.objectives or ((self.objective, self.direction),)
+
+    def trial_metric_objectives(self) -> list[str]:
+        """The objectives computed once a trial is trained (``val_mig``), in order."""
+        return [name for name, _ in self.all_objectives() if is_trial_metric(name, self.models)]
 
     @property
     def objective_is_trial_metric(self) -> bool:
@@ -116,6 +132,10 @@ class SearchSpace:
         }
         if self.early_stopping != EarlyStopping():  # the default is left out: older sweeps keep their digest
             resolved["early_stopping"] = vars(self.early_stopping) if self.early_stopping.enabled else False
+        if len(self.all_objectives()) > 1:
+            resolved["objectives"] = [{"name": n, "direction": d} for n, d in self.all_objectives()]
+        if self.selection != "mean":
+            resolved["selection"] = self.selection
         return yaml.safe_dump(resolved, sort_keys=False)
 
 
@@ -200,7 +220,10 @@ def parse_space(raw, dataset: str, source: str) -> SearchSpace:
                 fail(f"models.{family}.{name}", "must list the same values in every family that uses it")
             owners[name] = param
 
-    objective, direction, accept_weighted = parse_objective(raw.get("objective", "val_loss"), models, fail)
+    objective, direction, accept_weighted, objectives = parse_objectives(raw, models, fail)
+    selection = raw.get("selection", "mean")
+    if selection not in SELECTIONS:
+        fail("selection", f"is '{selection}'; use {' or '.join(SELECTIONS)}")
     budgets = {}
     for name, spec in (raw.get("budgets") or {}).items():
         if name not in BUDGETS:
@@ -221,5 +244,5 @@ def parse_space(raw, dataset: str, source: str) -> SearchSpace:
         dataset=dataset, source=source, tuner=tuner, objective=objective, direction=direction, accept_weighted=accept_weighted,
         models=models, shared=shared, budgets=budgets,
         collapse_kl=float(failure.get("collapse_kl", 0.01)), collapse_after=int(failure.get("collapse_after", 2)),
-        early_stopping=early_stopping, raw=raw,
+        early_stopping=early_stopping, raw=raw, objectives=objectives, selection=selection,
     )

@@ -1,6 +1,7 @@
 """One real MLflow store shared by the report tests: two tiny MNIST sweeps run in-process.
 
-- ``main``: 4 trials of mlp/beta for 1 epoch; with seed 0 (the tuner's seed 1) the random
+- ``main``: 4 trials of mlp/beta for 1 epoch, ranked on the ELBO and the rate (KL), the top
+  configuration replicated with 2 fresh seeds and chosen by UDR (the only one replicated); with seed 0 (the tuner's seed 1) the random
   tuner draws mlp, beta, mlp, then beta with a learning rate of 1e4, which diverges. Its name
   carries markup, to test escaping.
 - ``failed``: started later, one trial, which diverges: the latest sweep has no finished trial.
@@ -20,7 +21,10 @@ from vaesweep.cli import main
 SPACE = """\
 dataset: mnist
 tuner: random
-objective: {{name: val_elbo, direction: max}}
+objectives:
+  - {{name: val_elbo, direction: max}}
+  - {{name: val_kl_loss, direction: min}}
+selection: udr
 models:
   mlp: {{}}
   beta: {{beta: [1, 4]}}

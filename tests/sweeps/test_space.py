@@ -114,7 +114,10 @@ def test_issue_starting_points_are_the_defaults():
 
 
 def base():
-    return yaml.safe_load(default_path("mnist").read_text())
+    """The shipped MNIST space in its one-objective form (its guiding objective as ``objective:``)."""
+    raw = yaml.safe_load(default_path("mnist").read_text())
+    raw["objective"] = raw.pop("objectives")[0]
+    return raw
 
 
 MISTAKES = {
@@ -186,3 +189,36 @@ def test_bad_config_fails_in_one_line_before_any_run_is_created(change, expected
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and expected in err[0], err
     assert not (tmp_path / "mlruns").exists()
+
+
+def test_objectives_list_several_figures_the_first_guiding_the_tuner():
+    space = load_space("dsprites")
+    assert space.all_objectives() == (("val_mig", "max"), ("val_elbo", "max"))
+    assert (space.objective, space.direction) == ("val_mig", "max")
+    assert load_space("mnist").all_objectives()[1] == ("val_sample_frechet_distance", "min")
+    single = parse_space(base(), "mnist", "my.yaml")
+    assert single.all_objectives() == (("val_elbo", "max"),) and single.selection == "mean"
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    (lambda r: r.update(objectives=[{"name": "val_elbo"}, {"name": "test_nll"}]), "'test_nll' is a test-set figure"),
+    (lambda r: r.update(objectives=[{"name": "val_elbo"}, {"name": "val_loss"}]),
+     "'val_loss' is each family's own weighted objective"),
+    (lambda r: r.update(objectives=[{"name": "val_elbo"}, {"name": "val_elbo"}]), "lists an objective twice"),
+    (lambda r: r.update(objectives=[{"name": "val_elbo"}]) or r.update(objective="val_elbo"), "are both given"),
+    (lambda r: r.update(objectives=[]), "must be a list"),
+    (lambda r: r.update(objective="val_elbo", selection="best"), "'selection' is 'best'; use mean or udr"),
+])
+def test_every_objective_is_checked_like_objective_and_selection_is_known(change, message):
+    raw = base()
+    raw.pop("objective")
+    change(raw)
+    with pytest.raises(ConfigError, match=message):
+        parse_space(raw, "mnist", "my.yaml")
+
+
+def test_selection_udr_is_kept_in_the_resolved_space():
+    raw = base()
+    raw["selection"] = "udr"
+    space = parse_space(raw, "mnist", "my.yaml")
+    assert space.selection == "udr" and "selection: udr" in space.to_yaml()

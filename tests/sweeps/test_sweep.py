@@ -12,6 +12,8 @@ import yaml
 from store_helpers import wait_for
 
 from sweeps import record
+from sweeps.record import tradeoffs
+from sweeps.selection.pareto import dominates
 from sweeps.space import default_path
 from vae.models import MODELS
 from vaesweep.cli import main
@@ -104,6 +106,14 @@ def test_dsprites_smoke_sweep_chooses_on_validation_mig_and_reports_test_mig(sto
         assert ("test_nll" in child.data.metrics) == has_bound
         assert ("test_bits_per_dim" in child.data.metrics) == has_bound
         assert child.data.params["metric_num_bins"] == "20"
+    # Pareto ranks over the shipped space's two objectives: no front member is dominated
+    values = {c.info.run_id: [c.data.metrics["best_val_mig"], c.data.metrics["val_elbo"]] for c in finished}
+    ranks = {c.info.run_id: c.data.metrics[tradeoffs.PARETO_RANK] for c in finished}
+    front = [r for r, rank in ranks.items() if rank == 1]
+    assert front and all(not dominates(values[o], values[f], ["max", "max"]) for f in front for o in values)
+    assert all(any(dominates(values[o], values[r], ["max", "max"]) for o in values) for r in ranks if ranks[r] > 1)
+    by_id = {c.info.run_id: c.data.tags[record.TRIAL_ID] for c in finished}
+    assert sorted(parent.data.tags[tradeoffs.PARETO_FRONT].split(",")) == sorted(by_id[r] for r in front)
 
 
 def test_every_trial_diverging_is_recorded_as_failed_with_a_clear_message(store, client, mnist_data, tmp_path, capsys):
