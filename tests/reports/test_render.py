@@ -11,7 +11,7 @@ from sweep_names import MAIN_NAME
 from reports import render, stats
 from reports.data import CODES, MANIFOLD_IMAGES, PIXEL_SCALE_IMAGES
 from reports.figures import MISSING, fmt, seconds
-from reports.sections import disentanglement, expected_results, hyperparams
+from reports.sections import disentanglement, expected_results, hyperparams, importance, pareto
 from sweeps import record
 
 # One worker builds the shared report store once (make test runs pytest -n 2 --dist loadgroup).
@@ -162,7 +162,10 @@ def test_the_report_is_self_contained(sweep, html, page):
     manifolds = sum(MANIFOLD in sweep.artifact_paths(r) for r in sweep.top(3).index)
     block = disentanglement.build(sweep)
     figures = len(block["heatmaps"]) + bool(block["tradeoff"]["image"])
-    assert len(images) == (len(sweep.top(3)) * 6 + manifolds + latent + figures + 1
+    front = bool(pareto.build(sweep).get("image"))  # the Pareto front of the sweep's objectives
+    ranked = importance.build(sweep)  # one bar chart per objective whose importances were estimated
+    bars = sum(not o.get("reason") for o in ranked.get("objectives", []))
+    assert len(images) == (len(sweep.top(3)) * 6 + manifolds + latent + figures + 1 + front + bars
                            + len(hyperparams.build(sweep)["plots"]))
     for src in images:
         assert src.startswith("data:image/png;base64,")

@@ -31,7 +31,7 @@ def test_no_stop_during_the_warm_up_without_enough_peers_or_when_off():
     assert should_stop([float("nan"), float("nan")], peers, 2, "max", RULE)  # nothing finite is hopeless
 
 
-SPACE = ["--set", "models={mlp: {}}", "--set", "objective={name: val_loss, direction: min}",
+SPACE = ["--set", "models={mlp: {}}", "--set", "objectives=[{name: val_loss, direction: min}]",
          "--set", "hyperparameters={learning_rate: [1.0e-2, 1.0e-6], latent_dim: [2, 4], batch_size: [16]}",
          "--set", "budgets.smoke.epochs=3", "--set", "early_stopping.min_trials=1"]
 
@@ -75,7 +75,7 @@ def test_vaesweep_stop_from_another_thread_ends_the_sweep_after_its_trial_and_re
 
     argv = ["sweep", "--dataset", "mnist", "--data-dir", str(mnist_data), "--budget", "smoke", "--tuner", "random",
             "--max-trials", "3", "--subset", "128", "--no-system-metrics", "--quiet", "--tracking-uri", store,
-            "--name", "steered", "--set", "models={mlp: {}}", "--set", "objective={name: val_loss, direction: min}"]
+            "--name", "steered", "--set", "models={mlp: {}}", "--set", "objectives=[{name: val_loss, direction: min}]"]
 
     def stop_after_first_trial():
         def first_done():

@@ -59,7 +59,8 @@ def test_smoke_sweep_records_one_parent_and_a_finished_child_run_per_trial(tuner
     assert parent.info.status == "FINISHED"
     assert parent.data.params["tuner"] == tuner and parent.data.params["budget"] == "smoke"
     assert parent.data.params["objective"] == "val_elbo"
-    assert [a.path for a in client.list_artifacts(parent.info.run_id)] == ["search_space.yaml"]
+    # the resolved space, and the selection files (Pareto front, importances) of sweeps.tradeoffs
+    assert [a.path for a in client.list_artifacts(parent.info.run_id)] == ["search_space.yaml", "selection"]
     finished = [c for c in children if c.info.status == "FINISHED"]
     assert len(finished) == len(children) == 2
     for child in finished:
