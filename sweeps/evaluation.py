@@ -20,7 +20,7 @@ from vae.data import eval_digest
 from vae.metrics import registry
 from vae.metrics import terms as evaluate
 from vae.metrics.codes import posterior_means
-from vae.metrics.inputs import MetricSettings, TrialInputs
+from vae.metrics.inputs import MetricSettings, TrialInputs, first_rows
 from vae.metrics.registry import METRICS, logged
 
 SETTINGS = {
@@ -127,7 +127,7 @@ def finish_run(model, dataset, client, run_id, settings, seed: int = 0, choose_b
     # Trials are comparable only on the same images: say which ones (the digests) and how many.
     m = min(settings.eval_images, len(dataset.x_val))
     tracking.log_params(client, run_id, {record.EVAL_DIGEST: eval_digest(x_eval, y_eval),
-                                         record.VAL_DIGEST: eval_digest(dataset.x_val[:m], _rows(dataset.y_val, m))})
+                                         record.VAL_DIGEST: eval_digest(dataset.x_val[:m], first_rows(dataset.y_val, m))})
     result = evaluate.evaluate(model, x_eval, y_eval)
     kl_per_dim = result.pop("kl_per_dim", None)
     # The registry's metrics log their own figures (test_elbo with its standard error).
@@ -152,6 +152,3 @@ def finish_run(model, dataset, client, run_id, settings, seed: int = 0, choose_b
         tracking.log_bytes(client, run_id, npz(per_image), record.PER_IMAGE_FILE)
     return {**result, **values}
 
-
-def _rows(y, n):
-    return None if y is None else y[:n]

@@ -10,6 +10,7 @@ parent run, make the tracked tuner, search, replicate, finish. ``run_sweep`` onl
 them; ``sweeps.distributed`` builds the chief's and the workers' lifecycles from the same steps.
 """
 
+import functools
 import sys
 import time
 from dataclasses import dataclass
@@ -109,6 +110,11 @@ class Sweep:
         return self.config.replace(name=self.name, tuner=self.plan.tuner, max_trials=self.plan.max_trials,
                                    tracking_uri=self.client.tracking_uri, resume=False)
 
+    @functools.cached_property
+    def dataset_inputs(self) -> list:
+        """The MLflow dataset inputs every run of the sweep logs (digests of whole splits: once)."""
+        return dataset_inputs.dataset_inputs(self.dataset, self.plan.metric_settings.eval_images, self.plan.subset)
+
     def identity(self) -> str:
         d = self.dataset
         return self.plan.identity((eval_digest(d.x_val, d.y_val), d.eval_digest))
@@ -154,7 +160,7 @@ class Sweep:
         return RunContext(
             client=self.client, experiment_id=self.experiment_id, dataset=self.dataset, seed=plan.seed,
             metric_settings=plan.metric_settings, params=fixed,
-            inputs=dataset_inputs.dataset_inputs(self.dataset, plan.metric_settings.eval_images, plan.subset),
+            inputs=self.dataset_inputs,
             image_every=plan.image_every, system_metrics=self.config.system_metrics, parent_id=self.parent_id,
             sweep=self.name, worker=self.worker, objective=space.objective, direction=space.direction,
             objective_is_trial_metric=space.objective_is_trial_metric, collapse_kl=space.collapse_kl,
@@ -221,13 +227,14 @@ class Sweep:
         key = record.objective_key(space.objective)
         ranked = sorted((r for r in finished if key in r.data.metrics), key=lambda r: r.data.metrics[key],
                         reverse=space.direction == "max")
-        console.print_table(ranked[:5], key, console.table_params(space), f"test_{space.objective.removeprefix('val_')}")
+        console.print_table(ranked[:5], key, console.table_params(space), registry.reported_twin(space.objective))
         selection, paired = ranking.paired_ranking(client, ranked, space.objective, space.direction)
         print("\n".join(ranking.describe(selection, paired, {r.info.run_id: f"trial {record.trial_row(r).trial_id}"
                                                               for r in ranked})))
         # With seed replicates the best configuration is the best fresh-seed mean, not the luckiest seed.
-        summaries = replicates.summaries(self.run_context())
-        by_mean = replicates.record_choice(self.run_context(), summaries)
+        context = self.run_context()
+        summaries = replicates.summaries(context)
+        by_mean = replicates.record_choice(context, summaries)
         best = next(r for r in ranked if r.info.run_id == by_mean.run_id) if by_mean else ranked[0]
         value = by_mean.mean if by_mean else best.data.metrics[key]
         by_udr = tradeoffs.record_tradeoffs(client, self.experiment_id, self.parent_id, finished, space)

@@ -9,6 +9,7 @@ import math
 
 from reports import data as d
 from reports.figures import COLORS, figure, figure_uri, fmt, png_uri
+from vae.metrics import registry
 
 CURVES = [("reconstruction_loss", "reconstruction (nats)"), ("kl_loss", "KL (nats)")]
 
@@ -42,12 +43,8 @@ def build(sweep: d.Sweep) -> dict:
                               "cls": "artifact"})
         rows.append({"title": title, "cells": cells})
     return {"trials": headers, "rows": rows, "count": len(run_ids), "asked": d.TOP, "objective_key": sweep.objective_key,
-            "test_key": test_twin(sweep.objective)}
+            "test_key": registry.reported_twin(sweep.objective)}
 
-
-def test_twin(objective: str) -> str:
-    """The test-set figure reported beside a validation objective (``val_mig`` -> ``test_mig``)."""
-    return f"test_{objective.removeprefix('val_')}"
 
 
 def _header(sweep, run_id, trial) -> dict:
@@ -60,7 +57,7 @@ def _header(sweep, run_id, trial) -> dict:
         "objective": fmt(trial["objective"]),
         "hypers": [(h, v) for h, v in hypers if isinstance(v, str)],
         "test_elbo": fmt(sweep.metric(run_id, "test_elbo")),
-        "test_twin": fmt(sweep.metric(run_id, test_twin(sweep.objective))),
+        "test_twin": fmt(sweep.metric(run_id, registry.reported_twin(sweep.objective))),
         "active_units": fmt(sweep.metric(run_id, "test_active_units")),
     }
 

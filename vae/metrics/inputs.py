@@ -57,8 +57,8 @@ class TrialInputs:
         self.model, self.dataset, self.settings, self.split = model, dataset, settings, split
         self.data_dir = data_dir
         n, m = settings.eval_images, settings.fit_images
-        self.x_eval, self.y_eval = getattr(dataset, f"x_{split}")[:n], _rows(getattr(dataset, f"y_{split}"), n)
-        self.x_fit, self.y_fit = dataset.x_train[:m], _rows(dataset.y_train, m)
+        self.x_eval, self.y_eval = getattr(dataset, f"x_{split}")[:n], first_rows(getattr(dataset, f"y_{split}"), n)
+        self.x_fit, self.y_fit = dataset.x_train[:m], first_rows(dataset.y_train, m)
         self.per_image: dict[str, np.ndarray] = {}  # per-image values, for paired comparisons
         self.params: dict[str, str] = {}  # what a figure depends on besides the settings (a digest)
 
@@ -107,5 +107,6 @@ class TrialInputs:
         return np.random.RandomState(self.settings.sampler_seed)
 
 
-def _rows(y, n):
+def first_rows(y, n):
+    """The first ``n`` labels or factors, or None for a dataset without them."""
     return None if y is None else y[:n]

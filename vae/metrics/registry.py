@@ -182,6 +182,11 @@ def split_of(key: str) -> tuple[str | None, str]:
     return (split, name) if split in SPLITS and name else (None, key)
 
 
+def reported_twin(key: str) -> str:
+    """The test-set figure reported beside a figure chosen on (``val_mig`` -> ``test_mig``)."""
+    return f"test_{split_of(key)[1]}"
+
+
 def columns(split: str | None = "test") -> list[Column]:
     """Every column of every registered metric, in registry order, under ``split``'s logged
     names (``test_mig``); ``split=None`` gives the split-neutral names."""
